@@ -1,0 +1,154 @@
+/**
+ * Workers KV as an Effect service.
+ *
+ * The interface mirrors `KVNamespace`, with its results as values (`Option` for a missing key) and
+ * its failures as typed errors. Two layers implement it: `layers/KvBinding` over a real
+ * `KVNamespace`, and `layers/KvMemory`, an in-memory store that takes time from Effect's `Clock`
+ * so `TestClock` moves expiry. Both validate input with the same code (`KvValidation`) and fail
+ * with the same reasons and messages as real KV.
+ *
+ * @module
+ */
+import { Context, Effect, Option, Schema } from "effect"
+import type { ParseResult } from "effect"
+
+/** The KV operation that failed, as named by Cloudflare's error messages. */
+export const KvOperation = Schema.Literal("get", "put", "delete", "list")
+export type KvOperation = typeof KvOperation.Type
+
+/** Why a KV operation failed: a caller matches on this, never on the message. */
+export const KvErrorReason = Schema.Literal(
+  "InvalidKey",
+  "KeyTooLong",
+  "InvalidExpiration",
+  "ValueTooLarge",
+  "MetadataTooLarge",
+  "InvalidMetadata",
+  "InvalidListLimit",
+  "InvalidBulkGet",
+  "WriteRateLimited",
+  "Unavailable"
+)
+export type KvErrorReason = typeof KvErrorReason.Type
+
+/**
+ * A failed KV operation. `message` is the text real Workers KV gives for the same failure, e.g.
+ * `KV PUT failed: 400 Invalid expiration_ttl of 30. Expiration TTL must be at least 60.`
+ */
+export class KvError extends Schema.TaggedError<KvError>()("KvError", {
+  operation: KvOperation,
+  reason: KvErrorReason,
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {}
+
+/** A stored value that did not match the schema it was read or written with. */
+export class KvSchemaError extends Schema.TaggedError<KvSchemaError>()("KvSchemaError", {
+  key: Schema.String,
+  direction: Schema.Literal("decode", "encode"),
+  message: Schema.String
+}) {}
+
+/** What `put` accepts, as `KVNamespace.put` does. */
+export type KvValue = string | ArrayBuffer | Uint8Array
+
+export interface KvPutOptions {
+  /** Seconds from now; at least 60. Wins over `expiration` when both are given, as in KV. */
+  readonly expirationTtl?: number | undefined
+  /** Absolute expiry in seconds since the epoch; at least 60 s in the future. */
+  readonly expiration?: number | undefined
+  /** Any JSON-serialisable value, at most 1024 bytes once serialised. `null` means none. */
+  readonly metadata?: unknown
+}
+
+export interface KvValueWithMetadata {
+  readonly value: string
+  /** The metadata as stored (after a JSON round trip), or `None` if the key has none. */
+  readonly metadata: Option.Option<unknown>
+}
+
+export interface KvListOptions {
+  readonly prefix?: string | undefined
+  /** 1 to 1000; defaults to 1000. */
+  readonly limit?: number | undefined
+  /** The `cursor` of the previous page. */
+  readonly cursor?: string | undefined
+}
+
+export interface KvListKey {
+  readonly name: string
+  /** Absolute expiry in seconds since the epoch. */
+  readonly expiration?: number
+  readonly metadata?: unknown
+}
+
+export interface KvListResult {
+  readonly keys: ReadonlyArray<KvListKey>
+  readonly list_complete: boolean
+  readonly cursor?: string
+}
+
+export interface KvService {
+  /** The value of `key` as text, or `None`. */
+  readonly get: (key: string) => Effect.Effect<Option.Option<string>, KvError>
+  /** The value of `key` parsed as JSON and decoded with `schema`, or `None`. */
+  readonly getJson: <A, I, R>(
+    key: string,
+    schema: Schema.Schema<A, I, R>
+  ) => Effect.Effect<Option.Option<A>, KvError | KvSchemaError, R>
+  readonly getWithMetadata: (key: string) => Effect.Effect<Option.Option<KvValueWithMetadata>, KvError>
+  /** 1 to 100 keys in one round trip; a missing key maps to `None`. */
+  readonly getMany: (
+    keys: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyMap<string, Option.Option<string>>, KvError>
+  readonly put: (key: string, value: KvValue, options?: KvPutOptions) => Effect.Effect<void, KvError>
+  /** Encodes `value` with `schema` and stores it as JSON. */
+  readonly putJson: <A, I, R>(
+    key: string,
+    schema: Schema.Schema<A, I, R>,
+    value: A,
+    options?: KvPutOptions
+  ) => Effect.Effect<void, KvError | KvSchemaError, R>
+  /** Deleting a missing key succeeds. */
+  readonly delete: (key: string) => Effect.Effect<void, KvError>
+  /** Keys in UTF-8 byte order, at most `limit` per page. */
+  readonly list: (options?: KvListOptions) => Effect.Effect<KvListResult, KvError>
+}
+
+/** Workers KV. Provide it with `KvBinding.layer` in a worker or `KvMemory.layer` in tests. */
+export class Kv extends Context.Tag("edge-auth-state/Kv")<Kv, KvService>() {}
+
+/**
+ * What a storage backend implements: the primitive operations on input that has already been
+ * validated and normalised. `make` turns it into a `KvService`, adding validation and the JSON
+ * helpers, so every backend fails the same way before it is reached.
+ */
+export interface KvBackend {
+  readonly get: (key: string) => Effect.Effect<Option.Option<KvValueWithMetadata>, KvError>
+  readonly getMany: (
+    keys: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyMap<string, Option.Option<string>>, KvError>
+  readonly put: (key: string, value: Uint8Array | string, options: KvBackendPutOptions) => Effect.Effect<void, KvError>
+  readonly delete: (key: string) => Effect.Effect<void, KvError>
+  readonly list: (options: KvBackendListOptions) => Effect.Effect<KvListResult, KvError>
+}
+
+/** Put options after validation: whole seconds, and metadata as its JSON text. */
+export interface KvBackendPutOptions {
+  readonly expirationTtl: Option.Option<number>
+  readonly expiration: Option.Option<number>
+  readonly metadataJson: Option.Option<string>
+}
+
+export interface KvBackendListOptions {
+  readonly prefix: string
+  readonly limit: number
+  readonly cursor: Option.Option<string>
+}
+
+/** The decode failure of a stored value, as a `KvSchemaError`. */
+export const schemaError = (
+  key: string,
+  direction: "decode" | "encode",
+  error: ParseResult.ParseError
+): KvSchemaError => new KvSchemaError({ key, direction, message: error.message })

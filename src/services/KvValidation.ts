@@ -1,0 +1,272 @@
+/**
+ * Workers KV's limits, checked before any I/O, with the reasons and messages real KV gives.
+ *
+ * The checks run in the order workerd runs them: argument conversion, then the binding's own key
+ * checks, then the service's (key length, URL decoding, expiration, metadata, value size). The
+ * messages were read off workerd's KV binding over Miniflare, case by case.
+ *
+ * @module
+ */
+import { Either, Option } from "effect"
+import { KvError } from "./Kv.js"
+import type { KvBackendListOptions, KvBackendPutOptions, KvListOptions, KvOperation, KvPutOptions, KvValue } from "./Kv.js"
+
+export const KvLimits = {
+  maxKeyBytes: 512,
+  maxValueBytes: 25 * 1024 * 1024,
+  maxMetadataBytes: 1024,
+  minExpirationTtlSeconds: 60,
+  maxListLimit: 1000,
+  maxBulkGetKeys: 100
+} as const
+
+type Result<A> = Either.Either<A, KvError>
+
+/** How workerd names each operation in its error messages. */
+const wireName = { get: "GET", put: "PUT", delete: "DELETE", list: "GET" } as const satisfies Record<KvOperation, string>
+
+const fail = (operation: KvOperation, reason: KvError["reason"], message: string): Result<never> =>
+  Either.left(new KvError({ operation, reason, message }))
+
+const failed = (operation: KvOperation, status: number, text: string) => `KV ${wireName[operation]} failed: ${status} ${text}`
+
+const utf8Encoder = new TextEncoder()
+
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff
+
+/**
+ * The bytes a string takes once encoded as workerd encodes key names: UTF-8, with a lone
+ * surrogate taking the 3 bytes of its code point (WTF-8).
+ */
+export const wtf8Length = (s: string): number => {
+  let bytes = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (isHighSurrogate(c) && i + 1 < s.length && isLowSurrogate(s.charCodeAt(i + 1))) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/**
+ * The bytes workerd sends for a key name or a string value: UTF-8, with a lone surrogate as the
+ * 3 bytes of its code point (WTF-8), which read back as three U+FFFD.
+ */
+export const wtf8Encode = (s: string): Uint8Array => {
+  if (!hasLoneSurrogate(s)) return utf8Encoder.encode(s)
+  const bytes: Array<number> = []
+  for (let i = 0; i < s.length; i++) {
+    const c = s.codePointAt(i)!
+    if (c < 0x80) bytes.push(c)
+    else if (c < 0x800) bytes.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f))
+    else if (c < 0x10000) bytes.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f))
+    else {
+      bytes.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f))
+      i++
+    }
+  }
+  return Uint8Array.from(bytes)
+}
+
+const hasLoneSurrogate = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (isHighSurrogate(c) && i + 1 < s.length && isLowSurrogate(s.charCodeAt(i + 1))) i++
+    else if (isHighSurrogate(c) || isLowSurrogate(c)) return true
+  }
+  return false
+}
+
+const hex = (b: number) => "%" + b.toString(16).toUpperCase().padStart(2, "0")
+
+/**
+ * A list prefix as KV matches it: workerd percent-encodes a lone surrogate as its WTF-8 bytes and
+ * the service never decodes that, so the prefix holds the escape text literally.
+ */
+export const listPrefix = (prefix: string): string =>
+  hasLoneSurrogate(prefix)
+    ? prefix.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (s) => {
+        const c = s.charCodeAt(0)
+        return hex(0xe0 | (c >> 12)) + hex(0x80 | ((c >> 6) & 0x3f)) + hex(0x80 | (c & 0x3f))
+      })
+    : prefix
+
+/**
+ * workerd converts numeric options to a 32-bit integer: non-finite becomes 0, fractions are
+ * truncated, and anything outside the int32 range is rejected.
+ */
+const toInt32 = (
+  operation: KvOperation,
+  reason: KvError["reason"],
+  n: number
+): Result<number> => {
+  if (!Number.isFinite(n)) return Either.right(0)
+  const t = Math.trunc(n)
+  if (t < -2147483648 || t > 2147483647) {
+    return fail(operation, reason, "Value out of range. Must be between -2147483648 and 2147483647 (inclusive).")
+  }
+  return Either.right(t === 0 ? 0 : t)
+}
+
+const checkKeyLength = (operation: KvOperation, key: string): Result<string> => {
+  const bytes = wtf8Length(key)
+  return bytes > KvLimits.maxKeyBytes
+    ? fail(
+        operation,
+        "KeyTooLong",
+        failed(operation, 414, `UTF-8 encoded length of ${bytes} exceeds key length limit of ${KvLimits.maxKeyBytes}.`)
+      )
+    : Either.right(key)
+}
+
+/** A key for `get`, `getWithMetadata`, `put` or `delete`. */
+export const validateKey = (operation: KvOperation, key: string): Result<string> => {
+  if (key === "") return fail(operation, "InvalidKey", "Key name cannot be empty.")
+  if (key === "." || key === "..") return fail(operation, "InvalidKey", `"${key}" is not allowed as a key name.`)
+  return Either.flatMap(checkKeyLength(operation, key), (key) =>
+    hasLoneSurrogate(key) ? fail(operation, "InvalidKey", failed(operation, 400, "Could not URL-decode key name")) : Either.right(key)
+  )
+}
+
+const bulk = (status: number, text: string) => `KV GET_BULK failed: ${status} ${text}`
+
+/** The keys of a bulk `getMany`: 1 to 100 of them, each a valid key. */
+export const validateBulkKeys = (keys: ReadonlyArray<string>): Result<ReadonlyArray<string>> => {
+  if (keys.length > KvLimits.maxBulkGetKeys) {
+    return fail("get", "InvalidBulkGet", bulk(400, `You can request a maximum of ${KvLimits.maxBulkGetKeys} keys`))
+  }
+  if (keys.length < 1) return fail("get", "InvalidBulkGet", bulk(400, "You must request a minimum of 1 key"))
+  for (const key of keys) {
+    if (key === "") return fail("get", "InvalidKey", bulk(400, "Key names must not be empty"))
+    if (key === "." || key === "..") {
+      return fail("get", "InvalidKey", bulk(400, `Illegal key name "${key}". Please use a different name.`))
+    }
+    const bytes = wtf8Length(key)
+    if (bytes > KvLimits.maxKeyBytes) {
+      return fail(
+        "get",
+        "KeyTooLong",
+        bulk(414, `UTF-8 encoded length of ${bytes} exceeds key length limit of ${KvLimits.maxKeyBytes}.`)
+      )
+    }
+  }
+  return Either.right(keys)
+}
+
+/** The largest total a bulk get may return, counted as KV counts it (UTF-16 code units). */
+export const maxBulkResultLength = KvLimits.maxValueBytes
+
+export const bulkResultTooLarge = (): KvError =>
+  new KvError({
+    operation: "get",
+    reason: "ValueTooLarge",
+    message: bulk(413, `Total size of request exceeds the limit of ${maxBulkResultLength / 1024 / 1024}MB`)
+  })
+
+const putFailed = (reason: KvError["reason"], status: number, text: string) => fail("put", reason, failed("put", status, text))
+
+/**
+ * The options of a `put`, normalised for a backend. `nowSeconds` is the current time in whole
+ * seconds since the epoch, against which an absolute `expiration` is checked.
+ */
+export const validatePut = (
+  key: string,
+  value: KvValue,
+  options: KvPutOptions | undefined,
+  nowSeconds: number
+): Result<KvBackendPutOptions> =>
+  Either.gen(function*() {
+    const ttl = options?.expirationTtl === undefined
+      ? Option.none<number>()
+      : Option.some(yield* toInt32("put", "InvalidExpiration", options.expirationTtl))
+    const expiration = options?.expiration === undefined
+      ? Option.none<number>()
+      : Option.some(yield* toInt32("put", "InvalidExpiration", options.expiration))
+    yield* validateKey("put", key)
+
+    if (Option.isSome(ttl)) {
+      const t = ttl.value
+      if (t <= 0) yield* putFailed("InvalidExpiration", 400, `Invalid expiration_ttl of ${t}. Please specify integer greater than 0.`)
+      if (t < KvLimits.minExpirationTtlSeconds) {
+        yield* putFailed(
+          "InvalidExpiration",
+          400,
+          `Invalid expiration_ttl of ${t}. Expiration TTL must be at least ${KvLimits.minExpirationTtlSeconds}.`
+        )
+      }
+    } else if (Option.isSome(expiration)) {
+      const e = expiration.value
+      if (e <= nowSeconds) {
+        yield* putFailed(
+          "InvalidExpiration",
+          400,
+          `Invalid expiration of ${e}. Please specify integer greater than the current number of seconds since the UNIX epoch.`
+        )
+      }
+      if (e < nowSeconds + KvLimits.minExpirationTtlSeconds) {
+        yield* putFailed(
+          "InvalidExpiration",
+          400,
+          `Invalid expiration of ${e}. Expiration times must be at least ${KvLimits.minExpirationTtlSeconds} seconds in the future.`
+        )
+      }
+    }
+
+    const metadataJson = yield* serializeMetadata(options?.metadata)
+    if (Option.isSome(metadataJson)) {
+      const bytes = wtf8Length(metadataJson.value)
+      if (bytes > KvLimits.maxMetadataBytes) {
+        yield* putFailed("MetadataTooLarge", 413, `Metadata length of ${bytes} exceeds limit of ${KvLimits.maxMetadataBytes}.`)
+      }
+    }
+
+    const valueBytes = typeof value === "string" ? wtf8Length(value) : value.byteLength
+    if (valueBytes > KvLimits.maxValueBytes) {
+      yield* putFailed("ValueTooLarge", 413, `Value length of ${valueBytes} exceeds limit of ${KvLimits.maxValueBytes}.`)
+    }
+
+    // As in KV, a valid TTL wins and an absolute expiration given beside it is ignored.
+    return Option.isSome(ttl)
+      ? { expirationTtl: ttl, expiration: Option.none(), metadataJson }
+      : { expirationTtl: Option.none(), expiration, metadataJson }
+  })
+
+/** Metadata as KV stores it: its JSON text, with `null` and `undefined` meaning none. */
+const serializeMetadata = (metadata: unknown): Result<Option.Option<string>> => {
+  if (metadata === undefined || metadata === null) return Either.right(Option.none())
+  try {
+    return Either.right(Option.fromNullable(JSON.stringify(metadata) as string | undefined))
+  } catch (cause) {
+    return Either.left(
+      new KvError({
+        operation: "put",
+        reason: "InvalidMetadata",
+        message: cause instanceof Error ? cause.message : String(cause),
+        cause
+      })
+    )
+  }
+}
+
+/** The options of a `list`, normalised for a backend. */
+export const validateList = (options: KvListOptions | undefined): Result<KvBackendListOptions> =>
+  Either.gen(function*() {
+    const requested = options?.limit === undefined ? 0 : yield* toInt32("list", "InvalidListLimit", options.limit)
+    // workerd sends no limit unless it is positive, and KV then defaults to its maximum.
+    const limit = requested > 0 ? requested : KvLimits.maxListLimit
+    if (limit > KvLimits.maxListLimit) {
+      yield* fail(
+        "list",
+        "InvalidListLimit",
+        failed("list", 400, `Invalid key_count_limit of ${limit}. Please specify an integer less than ${KvLimits.maxListLimit}.`)
+      )
+    }
+    const prefix = listPrefix(options?.prefix ?? "")
+    yield* checkKeyLength("list", prefix)
+    return { prefix, limit, cursor: Option.fromNullable(options?.cursor) }
+  })

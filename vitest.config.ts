@@ -1,4 +1,4 @@
-import { defineWorkersProject } from "@cloudflare/vitest-pool-workers/config"
+import { defineWorkersProject, readD1Migrations } from "@cloudflare/vitest-pool-workers/config"
 import { defineConfig } from "vitest/config"
 
 // One `vitest run` drives two projects:
@@ -15,18 +15,27 @@ export default defineConfig({
           exclude: ["test/**/*.workerd.test.ts"]
         }
       },
-      defineWorkersProject({
+      defineWorkersProject(async () => ({
         test: {
           name: "workerd",
           include: ["test/**/*.workerd.test.ts"],
+          setupFiles: ["./test/workerd/setup.ts"],
           poolOptions: {
             workers: {
               singleWorker: true,
-              wrangler: { configPath: "./wrangler.toml" }
+              main: "./src/http/worker.ts",
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  // Test-only values; the pool does not read .dev.vars.
+                  BETTER_AUTH_SECRET: "test-secret-that-is-at-least-32-characters-long",
+                  TEST_MIGRATIONS: await readD1Migrations("./migrations")
+                }
+              }
             }
           }
         }
-      })
+      }))
     ]
   }
 })

@@ -1,0 +1,47 @@
+/**
+ * The handlers of the API, and Better Auth's routes mounted beside it.
+ *
+ * @module
+ */
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Effect, Layer } from "effect"
+import { Auth } from "../services/Auth.js"
+import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
+import { Api } from "./Api.js"
+import { authenticated } from "./Authentication.js"
+import { jsonError } from "./JsonErrors.js"
+
+export const SystemLive = HttpApiBuilder.group(Api, "system", (handlers) =>
+  handlers.handle("health", () => Effect.succeed({ status: "ok" as const })))
+
+export const AccountLive = HttpApiBuilder.group(Api, "account", (handlers) =>
+  handlers.handle("me", () =>
+    authenticated(Effect.gen(function*() {
+      const user = yield* CurrentUser
+      const session = yield* CurrentSession
+      return {
+        user: { ...user, image: user.image ?? null },
+        session: { id: session.id, expiresAt: session.expiresAt, createdAt: session.createdAt }
+      }
+    }))))
+
+/** Better Auth answers everything under `/api/auth/`; when it cannot, the client gets a 503. */
+const authRoute = (auth: Auth["Type"]) =>
+  Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  return yield* auth.handle(request.source as Request).pipe(
+    Effect.map(HttpServerResponse.fromWeb),
+    Effect.catchTag("AuthUnavailable", (error) =>
+      Effect.zipRight(
+        Effect.logError("auth provider unavailable", error.message),
+        Effect.succeed(jsonError(503, "Service unavailable"))
+      ))
+  )
+})
+
+export const AuthRoutesLive = HttpApiBuilder.Router.use((router) =>
+  Effect.flatMap(Auth, (auth) => router.all("/api/auth/*", authRoute(auth))))
+
+export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, AuthRoutesLive)

@@ -1,0 +1,161 @@
+/**
+ * Better Auth as the `Auth` service: email and password, the bearer plugin, users and accounts in
+ * D1 (native binding), sessions in KV through the `SessionStore`.
+ *
+ * KV has no atomic operations, so Better Auth is configured never to need `getAndDelete` or
+ * `increment`: verification values are consumed from D1 (`verification.storeInDatabase`) and its
+ * built-in rate limiter is off (this project's `RateLimiter` guards the auth routes). Both are
+ * defects here if ever reached.
+ *
+ * @module
+ */
+import { betterAuth } from "better-auth"
+import type { BetterAuthOptions, SecondaryStorage } from "better-auth"
+import { bearer } from "better-auth/plugins"
+import { Cause, Context, Duration, Effect, Exit, Layer, Option, Redacted, Runtime } from "effect"
+import { Auth, AuthUnavailable } from "../services/Auth.js"
+import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
+import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
+
+export interface BetterAuthConfigShape {
+  readonly database: D1Database
+  readonly secret: Redacted.Redacted<string>
+  /** The worker's public origin, e.g. `http://localhost:8787`. */
+  readonly baseURL: string
+  /** The base path of the auth routes. Default `/api/auth`. */
+  readonly basePath?: string
+}
+
+export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthConfig")<
+  BetterAuthConfig,
+  BetterAuthConfigShape
+>() {}
+
+/** Thrown into Better Auth if it ever reaches an operation KV cannot do atomically. */
+export class NonAtomicStorageDefect extends Error {
+  constructor(operation: "getAndDelete" | "increment") {
+    super(`Better Auth called secondaryStorage.${operation}, which KV cannot do atomically; this configuration must never reach it`)
+    this.name = "NonAtomicStorageDefect"
+  }
+}
+
+/** Better Auth's `secondaryStorage` over the session store, run on the given runtime. */
+export const secondaryStorage = (store: SessionStoreService, runtime: Runtime.Runtime<never>): SecondaryStorage => {
+  // Better Auth sees the store's own error (a SessionStoreError), not a FiberFailure wrapper.
+  const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
+    Runtime.runPromiseExit(runtime)(effect).then((exit) =>
+      Exit.isSuccess(exit) ? exit.value : Promise.reject(Cause.squash(exit.cause))
+    )
+  return {
+    get: (key) => run(Effect.map(store.storage.get(key), Option.getOrNull)),
+    set: (key, value, ttl) => run(store.storage.set(key, value, ttl)),
+    delete: (key) => run(store.storage.delete(key)),
+    getAndDelete: () => {
+      throw new NonAtomicStorageDefect("getAndDelete")
+    },
+    increment: () => {
+      throw new NonAtomicStorageDefect("increment")
+    }
+  }
+}
+
+/** The Better Auth options this project runs with. */
+export const options = (
+  config: BetterAuthConfigShape,
+  session: SessionConfigShape,
+  storage?: SecondaryStorage
+) =>
+  ({
+    appName: "edge-auth-state",
+    baseURL: config.baseURL,
+    basePath: config.basePath ?? "/api/auth",
+    secret: Redacted.value(config.secret),
+    database: config.database,
+    ...(storage ? { secondaryStorage: storage } : {}),
+    emailAndPassword: { enabled: true },
+    plugins: [bearer()],
+    session: {
+      expiresIn: Math.round(Duration.toSeconds(session.expiresIn)),
+      updateAge: Math.round(Duration.toSeconds(session.updateAge))
+    },
+    verification: { storeInDatabase: true },
+    rateLimit: { enabled: false },
+    advanced: { ipAddress: { ipAddressHeaders: ["cf-connecting-ip"] } },
+    telemetry: { enabled: false }
+  }) satisfies BetterAuthOptions
+
+const encoder = new TextEncoder()
+
+const base64Bytes = (text: string): Option.Option<Uint8Array> => {
+  const normal = text.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "")
+  if (!/^[A-Za-z0-9+/]*$/.test(normal) || normal.length % 4 === 1) return Option.none()
+  try {
+    const binary = atob(normal + "=".repeat((4 - (normal.length % 4)) % 4))
+    return Option.some(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
+  } catch {
+    return Option.none()
+  }
+}
+
+const decodePercent = (text: string): string => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
+export const make = Effect.gen(function*() {
+  const config = yield* BetterAuthConfig
+  const session = yield* SessionConfig
+  const store = yield* SessionStore
+  const runtime = yield* Effect.runtime<never>()
+  const auth = betterAuth(options(config, session, secondaryStorage(store, runtime)))
+  const hmacKey = yield* Effect.cached(
+    Effect.promise(() =>
+      crypto.subtle.importKey(
+        "raw",
+        encoder.encode(Redacted.value(config.secret)),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["verify"]
+      )
+    )
+  )
+
+  const verifySigned = (credential: string) =>
+    Effect.gen(function*() {
+      const value = credential.includes("%") ? decodePercent(credential) : credential
+      const dot = value.indexOf(".")
+      const token = value.slice(0, dot)
+      const signature = base64Bytes(value.slice(dot + 1))
+      if (!isSessionToken(token) || Option.isNone(signature)) return Option.none<string>()
+      const key = yield* hmacKey
+      const valid = yield* Effect.promise(() =>
+        crypto.subtle.verify("HMAC", key, signature.value, encoder.encode(token))
+      )
+      return valid ? Option.some(token) : Option.none<string>()
+    })
+
+  return Auth.of({
+    handle: (request) =>
+      Effect.tryPromise({
+        try: () => auth.handler(request),
+        catch: (cause) => new AuthUnavailable({ message: `auth handler failed: ${String(cause)}` })
+      }).pipe(
+        Effect.flatMap((response) =>
+          response.status >= 500
+            ? Effect.fail(new AuthUnavailable({ message: `auth handler answered ${response.status}` }))
+            : Effect.succeed(response)
+        ),
+        Effect.withSpan("Auth.handle")
+      ),
+    sessionToken: (credential) =>
+      credential.includes(".") || credential.includes("%")
+        ? verifySigned(credential)
+        : Effect.succeed(isSessionToken(credential) ? Option.some(credential) : Option.none())
+  })
+})
+
+/** Better Auth as the `Auth` service. */
+export const layer: Layer.Layer<Auth, never, BetterAuthConfig | SessionConfig | SessionStore> = Layer.effect(Auth, make)

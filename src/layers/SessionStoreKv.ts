@@ -1,0 +1,135 @@
+/**
+ * The session store over Kv.
+ *
+ * Every entry carries its true expiry (`{ expiresAt }`, epoch milliseconds) as KV metadata, and
+ * reads enforce it with Effect's Clock. That is what lets Better Auth ask for TTLs KV cannot take:
+ * a TTL under 60 s is stored with KV's minimum and still ends on time; a TTL of 0 or less deletes.
+ *
+ * @module
+ */
+import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
+import { Kv } from "../services/Kv.js"
+import type { KvError } from "../services/Kv.js"
+import { KvLimits } from "../services/KvValidation.js"
+import {
+  isRefreshDue,
+  isSessionToken,
+  SessionConfig,
+  SessionRecord,
+  sessionKey,
+  SessionStore,
+  SessionStoreError,
+  storageKey
+} from "../services/SessionStore.js"
+
+const Expiry = Schema.Struct({ expiresAt: Schema.Number })
+const decodeExpiry = Schema.decodeUnknownOption(Expiry)
+const decodeRecord = Schema.decodeUnknownOption(Schema.parseJson(SessionRecord))
+
+/** A reference in Better Auth's per-user list of active sessions. */
+const ActiveSessions = Schema.parseJson(Schema.Array(Schema.Struct({ token: Schema.String, expiresAt: Schema.Number })))
+
+const toStoreError = (error: KvError) =>
+  new SessionStoreError({
+    reason: error.reason === "WriteRateLimited" ? "WriteRateLimited" : "Unavailable",
+    message: error.message
+  })
+
+export const make = Effect.gen(function*() {
+  const kv = yield* Kv
+  const config = yield* SessionConfig
+
+  /** A value whose recorded expiry has not passed. */
+  const readLive = (key: string) =>
+    Effect.gen(function*() {
+      const entry = yield* kv.getWithMetadata(key)
+      if (Option.isNone(entry)) return Option.none<string>()
+      const now = yield* Clock.currentTimeMillis
+      const expiry = Option.flatMap(entry.value.metadata, decodeExpiry)
+      if (Option.isSome(expiry) && expiry.value.expiresAt <= now) return Option.none<string>()
+      return Option.some(entry.value.value)
+    })
+
+  /** Writes `value` to live `ttlSeconds` (or forever when undefined); 0 or less deletes. */
+  const writeLive = (key: string, value: string, ttlSeconds: number | undefined) =>
+    Effect.gen(function*() {
+      if (ttlSeconds === undefined) return yield* kv.put(key, value)
+      if (!(ttlSeconds > 0)) return yield* kv.delete(key)
+      const now = yield* Clock.currentTimeMillis
+      yield* kv.put(key, value, {
+        expirationTtl: Math.max(KvLimits.minExpirationTtlSeconds, Math.ceil(ttlSeconds)),
+        metadata: { expiresAt: now + Math.round(ttlSeconds * 1000) }
+      })
+    })
+
+  const readSession = (token: string) =>
+    Effect.gen(function*() {
+      // Anything that is not shaped like a token cannot name a session: no KV read for it.
+      if (!isSessionToken(token)) return Option.none()
+      const raw = yield* readLive(sessionKey(token))
+      if (Option.isNone(raw)) return Option.none()
+      const record = decodeRecord(raw.value)
+      if (Option.isNone(record)) {
+        yield* Effect.logWarning("session record does not decode; treating it as signed out")
+        return Option.none()
+      }
+      const now = yield* Clock.currentTimeMillis
+      const { session } = record.value
+      if (session.token !== token || session.expiresAt.getTime() <= now) return Option.none()
+      return Option.some({ raw: raw.value, record: record.value })
+    })
+
+  const lookup = (token: string) =>
+    readSession(token).pipe(
+      Effect.map(Option.map(({ record }) => record)),
+      Effect.mapError(toStoreError),
+      Effect.withSpan("SessionStore.lookup")
+    )
+
+  /** Moves this session's entry in Better Auth's active-sessions list to its new expiry. */
+  const updateActiveSessions = (userId: string, token: string, expiresAt: number) =>
+    Effect.gen(function*() {
+      const key = storageKey(`active-sessions-${userId}`)
+      const now = yield* Clock.currentTimeMillis
+      const current = Option.getOrElse(
+        Option.flatMap(yield* readLive(key), Schema.decodeUnknownOption(ActiveSessions)),
+        () => []
+      )
+      const list = [...current.filter((s) => s.token !== token && s.expiresAt > now), { token, expiresAt }]
+        .sort((a, b) => a.expiresAt - b.expiresAt)
+      yield* writeLive(key, JSON.stringify(list), (list[list.length - 1]!.expiresAt - now) / 1000)
+    })
+
+  const refresh = (token: string) =>
+    Effect.gen(function*() {
+      const found = yield* readSession(token)
+      if (Option.isNone(found)) return Option.none()
+      const now = yield* Clock.currentTimeMillis
+      const { raw, record } = found.value
+      if (!isRefreshDue(record.session, config, now)) return Option.some(record)
+
+      const expiresAt = new Date(now + Duration.toMillis(config.expiresIn))
+      const updatedAt = new Date(now)
+      // Rewrite the record as Better Auth wrote it, fields we do not model included.
+      const stored = JSON.parse(raw) as { session: Record<string, unknown> }
+      stored.session = { ...stored.session, expiresAt: expiresAt.toISOString(), updatedAt: updatedAt.toISOString() }
+      yield* writeLive(sessionKey(token), JSON.stringify(stored), Duration.toSeconds(config.expiresIn))
+      yield* updateActiveSessions(record.session.userId, token, expiresAt.getTime())
+      return Option.some({ ...record, session: { ...record.session, expiresAt, updatedAt } })
+    }).pipe(Effect.mapError(toStoreError), Effect.withSpan("SessionStore.refresh"))
+
+  return SessionStore.of({
+    lookup,
+    refresh,
+    revoke: (token) =>
+      isSessionToken(token) ? Effect.mapError(kv.delete(sessionKey(token)), toStoreError) : Effect.void,
+    storage: {
+      get: (key) => Effect.mapError(readLive(storageKey(key)), toStoreError),
+      set: (key, value, ttlSeconds) => Effect.mapError(writeLive(storageKey(key), value, ttlSeconds), toStoreError),
+      delete: (key) => Effect.mapError(kv.delete(storageKey(key)), toStoreError)
+    }
+  })
+})
+
+/** The session store over the Kv in context. */
+export const layer: Layer.Layer<SessionStore, never, Kv | SessionConfig> = Layer.effect(SessionStore, make)

@@ -1,0 +1,101 @@
+/**
+ * Where sessions live, and for how long.
+ *
+ * Better Auth creates and ends sessions; this service owns their storage. A session lives at
+ * `session:<token>` as the JSON record Better Auth writes (`{ session, user }`), with a KV TTL equal
+ * to its remaining life. Better Auth's other entries live under `auth:`. The same store is Better
+ * Auth's `secondaryStorage`, and what the HTTP layer reads on every request to recognise a Bearer
+ * token.
+ *
+ * @module
+ */
+import { Context, Duration, Effect, Layer, Option, Schema } from "effect"
+
+/** The session as Better Auth stores it. Fields beyond these are kept as they are. */
+export const Session = Schema.Struct({
+  id: Schema.String,
+  token: Schema.String,
+  userId: Schema.String,
+  expiresAt: Schema.Date,
+  createdAt: Schema.Date,
+  updatedAt: Schema.Date,
+  ipAddress: Schema.optional(Schema.NullOr(Schema.String)),
+  userAgent: Schema.optional(Schema.NullOr(Schema.String))
+})
+export type Session = typeof Session.Type
+
+/** The signed-in user as Better Auth stores it beside the session. */
+export const User = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  email: Schema.String,
+  emailVerified: Schema.Boolean,
+  image: Schema.optional(Schema.NullOr(Schema.String)),
+  createdAt: Schema.Date,
+  updatedAt: Schema.Date
+})
+export type User = typeof User.Type
+
+/** What `session:<token>` holds. */
+export const SessionRecord = Schema.Struct({ session: Session, user: User })
+export type SessionRecord = typeof SessionRecord.Type
+
+/** The session store could not be read or written: KV is unavailable or refused the write. */
+export class SessionStoreError extends Schema.TaggedError<SessionStoreError>()("SessionStoreError", {
+  reason: Schema.Literal("Unavailable", "WriteRateLimited"),
+  message: Schema.String
+}) {}
+
+/** How long sessions live. Better Auth is configured from the same values. */
+export interface SessionConfigShape {
+  /** A session's life from sign-in or its last refresh. Default 7 days. */
+  readonly expiresIn: Duration.Duration
+  /** How old a session must be before a request extends it. Default 1 day. */
+  readonly updateAge: Duration.Duration
+}
+
+export class SessionConfig extends Context.Tag("edge-auth-state/SessionConfig")<SessionConfig, SessionConfigShape>() {
+  static readonly defaults: SessionConfigShape = { expiresIn: Duration.days(7), updateAge: Duration.days(1) }
+  static readonly layer = (config: Partial<SessionConfigShape> = {}) =>
+    Layer.succeed(SessionConfig, { ...SessionConfig.defaults, ...config })
+}
+
+/** The KV key of a session. */
+export const sessionKey = (token: string): string => `session:${token}`
+
+/** Better Auth's session tokens: 32 characters of `[A-Za-z0-9]`. */
+export const isSessionToken = (key: string): boolean => /^[A-Za-z0-9]{32}$/.test(key)
+
+/**
+ * The KV key for one of Better Auth's secondary-storage keys: a session token becomes
+ * `session:<token>`, everything else (active-session lists, revocation marks, verification values)
+ * is kept under `auth:`.
+ */
+export const storageKey = (key: string): string => (isSessionToken(key) ? sessionKey(key) : `auth:${key}`)
+
+/**
+ * Whether a session is due to be extended, by Better Auth's rule: once `updateAge` has passed since
+ * it was last given its full life.
+ */
+export const isRefreshDue = (session: Session, config: SessionConfigShape, nowMillis: number): boolean =>
+  session.expiresAt.getTime() - Duration.toMillis(config.expiresIn) + Duration.toMillis(config.updateAge) <= nowMillis
+
+export interface SessionStoreService {
+  /** The live session for `token`: `None` if unknown, expired or malformed. */
+  readonly lookup: (token: string) => Effect.Effect<Option.Option<SessionRecord>, SessionStoreError>
+  /**
+   * Gives the session its full life again if `updateAge` has passed, as Better Auth's get-session
+   * does, and returns it as it now stands. `None` if the session is gone.
+   */
+  readonly refresh: (token: string) => Effect.Effect<Option.Option<SessionRecord>, SessionStoreError>
+  /** Ends the session: `session:<token>` is deleted. */
+  readonly revoke: (token: string) => Effect.Effect<void, SessionStoreError>
+  /** Better Auth's secondary storage, over the same KV keys. TTLs are in seconds. */
+  readonly storage: {
+    readonly get: (key: string) => Effect.Effect<Option.Option<string>, SessionStoreError>
+    readonly set: (key: string, value: string, ttlSeconds?: number) => Effect.Effect<void, SessionStoreError>
+    readonly delete: (key: string) => Effect.Effect<void, SessionStoreError>
+  }
+}
+
+export class SessionStore extends Context.Tag("edge-auth-state/SessionStore")<SessionStore, SessionStoreService>() {}

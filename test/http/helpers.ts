@@ -1,0 +1,22 @@
+import { SELF } from "cloudflare:test"
+
+export const origin = "http://localhost:8787"
+
+export const call = (path: string, init: RequestInit = {}) =>
+  SELF.fetch(`${origin}${path}`, { ...init, headers: { origin, ...(init.headers as Record<string, string> | undefined) } })
+
+export const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  call(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) })
+
+let counter = 0
+/** Signs up a new user and returns the raw session token, the signed `set-auth-token` and the email. */
+export const signUp = async (name = `user${++counter}`) => {
+  const email = `${name}-${crypto.randomUUID()}@example.com`
+  const response = await postJson("/api/auth/sign-up/email", { email, password: "correct-horse-battery", name })
+  if (response.status !== 200) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`)
+  const body = (await response.json()) as { token: string; user: { id: string } }
+  return { email, token: body.token, signed: response.headers.get("set-auth-token")!, userId: body.user.id }
+}
+
+export const me = (authorization?: string) =>
+  call("/api/me", authorization === undefined ? {} : { headers: { authorization } })

@@ -1,6 +1,6 @@
-import { env } from "cloudflare:test"
+import { env, SELF } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import { call, me, postJson, signUp } from "./helpers.js"
+import { call, me, origin, postJson, signUp } from "./helpers.js"
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 const week = 7 * 24 * 3600
@@ -80,6 +80,23 @@ describe("sessions end to end (workerd, Miniflare KV and D1)", () => {
     const emails = await Promise.all(responses.map(async (r) => ((await r.json()) as { user: { email: string } }).user.email))
     expect(responses.map((r) => r.status)).toEqual(users.map(() => 200))
     expect(emails).toEqual(users.map((u) => u.email))
+  })
+
+  it("a server-side client (Fetch Metadata, no Origin) can sign up; a cross-site browser post cannot", async () => {
+    const body = JSON.stringify({ email: `node-${crypto.randomUUID()}@example.com`, password: "correct-horse-battery", name: "N" })
+    const nodeLike = await SELF.fetch(`${origin}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "sec-fetch-mode": "cors" },
+      body
+    })
+    expect(nodeLike.status).toBe(200)
+    const crossSite = await SELF.fetch(`${origin}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "sec-fetch-mode": "cors", "sec-fetch-site": "cross-site", origin: "https://evil.example" },
+      body
+    })
+    expect(crossSite.status).toBe(403)
+    expect(crossSite.headers.get("content-type")).toMatch(/json/)
   })
 
   it("GET /health answers without credentials", async () => {

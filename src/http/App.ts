@@ -4,19 +4,28 @@
  * @module
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServer from "@effect/platform/HttpServer"
-import { Layer } from "effect"
+import { Effect, Exit, Layer, Scope } from "effect"
 import * as BetterAuth from "../layers/BetterAuth.js"
 import * as KvBinding from "../layers/KvBinding.js"
+import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { SessionConfig } from "../services/SessionStore.js"
 import { Api } from "./Api.js"
 import type { AppConfig } from "./Config.js"
+import { isolated } from "../services/Isolated.js"
 import * as JsonErrors from "./JsonErrors.js"
+import * as RateLimit from "./RateLimit.js"
 import { RoutesLive } from "./Routes.js"
 
+export interface AppOptions extends AppConfig {
+  /** Replaces the default rate-limit rules (`RateLimit.RateLimitRules.layer({...})`). */
+  readonly rateLimits?: Layer.Layer<RateLimit.RateLimitRules>
+}
+
 /** Every service the HTTP layer needs, over the worker's bindings. */
-export const servicesLayer = (config: AppConfig) => {
+export const servicesLayer = (config: AppOptions) => {
   const kv = KvBinding.layer(config.kv)
   const sessionConfig = SessionConfig.layer({ expiresIn: config.sessionExpiresIn, updateAge: config.sessionUpdateAge })
   const sessionStore = SessionStoreKv.layer.pipe(Layer.provide([kv, sessionConfig]))
@@ -28,14 +37,27 @@ export const servicesLayer = (config: AppConfig) => {
       baseURL: config.baseURL
     }))
   )
-  return Layer.mergeAll(kv, sessionConfig, sessionStore, auth)
+  const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
+  return Layer.mergeAll(kv, sessionConfig, sessionStore, auth, rateLimiter, config.rateLimits ?? RateLimit.RateLimitRules.layer())
 }
 
-/** The API with its handlers, over the given services. */
-export const apiLayer = HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, JsonErrors.layer]))
+/** The API with its handlers and middleware. */
+export const apiLayer = HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, JsonErrors.layer, RateLimit.layer]))
 
-/** A `fetch` handler for the whole worker. Its runtime is built on the first request and reused. */
-export const makeWebHandler = (config: AppConfig) =>
-  HttpApiBuilder.toWebHandler(
-    Layer.mergeAll(apiLayer, HttpServer.layerContext).pipe(Layer.provide(servicesLayer(config)))
+/**
+ * A `fetch` handler for the whole worker. Every layer is synchronous, so the runtime is built at
+ * once, inside the call that creates the handler, and no request ever awaits a promise another
+ * request created.
+ */
+export const makeWebHandler = (config: AppOptions) => {
+  const scope = Effect.runSync(Scope.make())
+  const layer = Layer.mergeAll(apiLayer, HttpServer.layerContext, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer).pipe(
+    Layer.provide(servicesLayer(config))
   )
+  const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
+  const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
+  return {
+    handler: HttpApp.toWebHandlerRuntime(runtime)(isolated(app)),
+    dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}

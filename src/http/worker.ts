@@ -1,6 +1,8 @@
 /**
  * The Worker entry. The Effect runtime is built once per isolate, on the first request, and
- * shared by every request after it; only bindings (never request-bound I/O objects) live in it.
+ * shared by every request after it. workerd hands each request its own `env` object, but the
+ * bindings in it are usable from any request, so the runtime is keyed by the configuration's
+ * values, not by the object's identity.
  *
  * @module
  */
@@ -13,20 +15,32 @@ export type { Env } from "./Config.js"
 
 type Handler = (request: Request) => Promise<Response>
 
-let built: { readonly env: Env; readonly handler: Handler } | undefined
+const handlers = new Map<string, Handler>()
 
 const misconfigured = (problems: ReadonlyArray<string>): Handler => {
   console.error(JSON.stringify({ level: "ERROR", message: "worker misconfigured", problems }))
   return async () => Response.json({ error: "Service misconfigured", problems }, { status: 503 })
 }
 
+const fingerprint = (env: Env) =>
+  JSON.stringify([
+    env.BETTER_AUTH_SECRET,
+    env.BETTER_AUTH_URL,
+    env.SESSION_EXPIRES_IN,
+    env.SESSION_UPDATE_AGE,
+    typeof env.KV,
+    typeof env.DB
+  ])
+
 const handlerFor = (env: Env): Handler => {
-  if (built?.env === env) return built.handler
+  const key = fingerprint(env)
+  const existing = handlers.get(key)
+  if (existing) return existing
   const handler = Either.match(readConfig(env), {
     onLeft: misconfigured,
     onRight: (config) => makeWebHandler(config).handler
   })
-  built = { env, handler }
+  handlers.set(key, handler)
   return handler
 }
 

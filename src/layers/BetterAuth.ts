@@ -14,6 +14,7 @@ import type { BetterAuthOptions, SecondaryStorage } from "better-auth"
 import { bearer } from "better-auth/plugins"
 import { Cause, Context, Duration, Effect, Exit, Layer, Option, Redacted, Runtime } from "effect"
 import { Auth, AuthUnavailable } from "../services/Auth.js"
+import { isolated } from "../services/Isolated.js"
 import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 
@@ -41,9 +42,10 @@ export class NonAtomicStorageDefect extends Error {
 
 /** Better Auth's `secondaryStorage` over the session store, run on the given runtime. */
 export const secondaryStorage = (store: SessionStoreService, runtime: Runtime.Runtime<never>): SecondaryStorage => {
-  // Better Auth sees the store's own error (a SessionStoreError), not a FiberFailure wrapper.
+  // Each call runs on a scheduler of its own (see services/Isolated.ts), and Better Auth sees the
+  // store's own error (a SessionStoreError), not a FiberFailure wrapper.
   const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
-    Runtime.runPromiseExit(runtime)(effect).then((exit) =>
+    Runtime.runPromiseExit(runtime)(isolated(effect)).then((exit) =>
       Exit.isSuccess(exit) ? exit.value : Promise.reject(Cause.squash(exit.cause))
     )
   return {
@@ -131,16 +133,17 @@ export const make = Effect.gen(function*() {
   const store = yield* SessionStore
   const runtime = yield* Effect.runtime<never>()
   const auth = betterAuth(options(config, session, secondaryStorage(store, runtime)))
-  const hmacKey = yield* Effect.cached(
-    Effect.promise(() =>
-      crypto.subtle.importKey(
-        "raw",
-        encoder.encode(Redacted.value(config.secret)),
-        { name: "HMAC", hash: "SHA-256" },
-        false,
-        ["verify"]
-      )
-    )
+  // A CryptoKey may be shared across requests; the promise importing it may not, so each request
+  // that finds no key imports one and keeps it.
+  let cachedKey: CryptoKey | undefined
+  const hmacKey = Effect.suspend(() =>
+    cachedKey !== undefined
+      ? Effect.succeed(cachedKey)
+      : Effect.promise(() =>
+        crypto.subtle.importKey("raw", encoder.encode(Redacted.value(config.secret)), { name: "HMAC", hash: "SHA-256" }, false, [
+          "verify"
+        ])
+      ).pipe(Effect.tap((key) => Effect.sync(() => (cachedKey = key))))
   )
 
   const verifySigned = (credential: string) =>

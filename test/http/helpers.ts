@@ -2,8 +2,15 @@ import { SELF } from "cloudflare:test"
 
 export const origin = "http://localhost:8787"
 
+/** A client address of its own for each caller, so tests do not share rate-limit buckets. */
+export const freshIp = () => `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`
+
+/** A request from a client of its own (a fresh `CF-Connecting-IP`) unless the headers name one. */
 export const call = (path: string, init: RequestInit = {}) =>
-  SELF.fetch(`${origin}${path}`, { ...init, headers: { origin, ...(init.headers as Record<string, string> | undefined) } })
+  SELF.fetch(`${origin}${path}`, {
+    ...init,
+    headers: { origin, "cf-connecting-ip": freshIp(), ...(init.headers as Record<string, string> | undefined) }
+  })
 
 export const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   call(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) })

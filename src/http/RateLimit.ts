@@ -1,0 +1,189 @@
+/**
+ * Rate limiting of the auth routes: one rules table, one middleware.
+ *
+ * Every request is matched on its normalised path (case, repeated and trailing slashes,
+ * percent-encoding and dot segments folded; query ignored), so variants of a route share its
+ * bucket, whether or not they would be routed. The bucket is `ratelimit:{ip}:{rule}`.
+ *
+ * @module
+ */
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Context, Duration, Effect, Either, Layer } from "effect"
+import { RateLimiter } from "../services/RateLimiter.js"
+import type { RateLimitDecision, RateLimitPolicy } from "../services/RateLimiter.js"
+import { jsonError } from "./JsonErrors.js"
+
+export interface RateLimitRule {
+  /** The bucket's name, in `ratelimit:{ip}:{name}` and in the `RateLimit` header fields. */
+  readonly name: string
+  /** Normalised path prefixes (whole segments) the rule covers. */
+  readonly paths: ReadonlyArray<string>
+  readonly policy: RateLimitPolicy
+  /** When the counter cannot be read or written: let the request through, or refuse it (503). */
+  readonly onFailure: "open" | "closed"
+}
+
+export interface RateLimitSettings {
+  /** Checked in order; the first whose paths match applies. */
+  readonly rules: ReadonlyArray<RateLimitRule>
+  /**
+   * Take the client IP from the first `X-Forwarded-For` entry when `CF-Connecting-IP` is absent.
+   * Only for deployments behind a proxy you control; off by default, as the header is forgeable.
+   */
+  readonly trustForwardedFor: boolean
+}
+
+const minute = Duration.seconds(60)
+
+/** The defaults. `RateLimitRules.layer({...})` replaces any of them in one place. */
+export const defaultRules: ReadonlyArray<RateLimitRule> = [
+  { name: "sign-in", paths: ["/api/auth/sign-in"], policy: { limit: 5, window: minute }, onFailure: "closed" },
+  { name: "sign-up", paths: ["/api/auth/sign-up"], policy: { limit: 3, window: minute }, onFailure: "closed" },
+  {
+    name: "password-reset-request",
+    paths: ["/api/auth/request-password-reset", "/api/auth/forget-password"],
+    policy: { limit: 3, window: minute },
+    onFailure: "closed"
+  },
+  { name: "password-reset", paths: ["/api/auth/reset-password"], policy: { limit: 5, window: minute }, onFailure: "closed" },
+  { name: "auth", paths: ["/api/auth"], policy: { limit: 100, window: minute }, onFailure: "open" }
+]
+
+export class RateLimitRules extends Context.Tag("edge-auth-state/RateLimitRules")<RateLimitRules, RateLimitSettings>() {
+  static readonly defaults: RateLimitSettings = { rules: defaultRules, trustForwardedFor: false }
+  static readonly layer = (settings: Partial<RateLimitSettings> = {}) =>
+    Layer.succeed(RateLimitRules, { ...RateLimitRules.defaults, ...settings })
+}
+
+/** A path as the limiter sees it: decoded, lower-cased, slashes folded, dot segments resolved. */
+export const normalizeEndpoint = (pathname: string): string => {
+  let path = pathname
+  // Decode repeatedly (bounded), so %252F and friends fold too.
+  for (let i = 0; i < 4 && /%[0-9a-f]{2}/i.test(path); i++) {
+    try {
+      path = decodeURIComponent(path)
+    } catch {
+      path = path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+    }
+  }
+  const segments: Array<string> = []
+  for (const segment of path.toLowerCase().replace(/\\/g, "/").split("/")) {
+    const bare = segment.replace(/;.*$/, "").trim()
+    if (bare === "" || bare === ".") continue
+    if (bare === "..") segments.pop()
+    else segments.push(bare)
+  }
+  return "/" + segments.join("/")
+}
+
+/** The first rule covering `endpoint` (normalised), if any. */
+export const matchRule = (rules: ReadonlyArray<RateLimitRule>, endpoint: string): RateLimitRule | undefined =>
+  rules.find((rule) => rule.paths.some((prefix) => endpoint === prefix || endpoint.startsWith(`${prefix}/`)))
+
+const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/** An IPv6 address as its eight 16-bit groups, or undefined if it is not one. */
+const ipv6Groups = (text: string): Array<number> | undefined => {
+  let address = text.toLowerCase()
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(address)
+  if (v4) {
+    if (!ipv4.test(v4[1]!)) return undefined
+    const [a, b, c, d] = v4[1]!.split(".").map(Number) as [number, number, number, number]
+    address = address.slice(0, -v4[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const halves = address.split("::")
+  if (halves.length > 2) return undefined
+  const split = (part: string) => (part === "" ? [] : part.split(":"))
+  const head = split(halves[0]!)
+  const rest = halves.length === 2 ? split(halves[1]!) : []
+  if (![...head, ...rest].every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined
+  const missing = 8 - head.length - rest.length
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined
+  return [...head, ...Array<string>(missing).fill("0"), ...rest].map((g) => parseInt(g, 16))
+}
+
+/**
+ * The bucket a client IP falls in: an IPv4 address as it is; an IPv6 address by its /64 prefix
+ * (one subscriber's allocation, which one client can rotate through freely).
+ */
+export const ipBucket = (text: string): string | undefined => {
+  const ip = text.trim()
+  if (ipv4.test(ip)) return ip
+  const groups = ipv6Groups(ip)
+  if (groups === undefined) return undefined
+  // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 client.
+  if (groups.slice(0, 6).join() === "0,0,0,0,0,65535") {
+    return [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join(".")
+  }
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`
+}
+
+/** The bucket every request without a usable client IP shares. */
+export const unknownClient = "unknown"
+
+/** The client's bucket: `CF-Connecting-IP`, or `X-Forwarded-For` if trusted, or the shared one. */
+export const clientBucket = (headers: Readonly<Record<string, string | undefined>>, trustForwardedFor: boolean): string => {
+  const connecting = headers["cf-connecting-ip"]
+  if (connecting !== undefined) return ipBucket(connecting) ?? unknownClient
+  const forwarded = trustForwardedFor ? headers["x-forwarded-for"]?.split(",")[0] : undefined
+  return (forwarded === undefined ? undefined : ipBucket(forwarded)) ?? unknownClient
+}
+
+/** The path of a request URL, absolute or origin-relative; `//a/b` is a path here, not a host. */
+export const pathOf = (url: string): string =>
+  url.startsWith("/") ? url.split(/[?#]/, 1)[0]! : new URL(url).pathname
+
+const seconds = (duration: Duration.Duration) => Math.max(0, Math.ceil(Duration.toMillis(duration) / 1000))
+
+/** `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-11). */
+export const rateLimitHeaders = (rule: RateLimitRule, decision: RateLimitDecision): Record<string, string> => ({
+  "ratelimit-policy": `"${rule.name}";q=${rule.policy.limit};w=${seconds(Duration.decode(rule.policy.window))}`,
+  ratelimit: `"${rule.name}";r=${decision.remaining};t=${seconds(decision.resetAfter)}`
+})
+
+const withHeaders = (headers: Record<string, string>) =>
+  HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(HttpServerResponse.setHeaders(response, headers)))
+
+/** The middleware: counts requests to limited routes and answers 429 once a bucket is spent. */
+export const layer = HttpApiBuilder.middleware(
+  Effect.gen(function*() {
+    const limiter = yield* RateLimiter
+    const settings = yield* RateLimitRules
+    return (app) =>
+      Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const endpoint = normalizeEndpoint(pathOf(request.url))
+        const rule = matchRule(settings.rules, endpoint)
+        if (rule === undefined) return yield* app
+
+        const client = clientBucket(request.headers, settings.trustForwardedFor)
+        const outcome = yield* Effect.either(limiter.consume(`${client}:${rule.name}`, rule.policy))
+        if (Either.isLeft(outcome)) {
+          yield* Effect.logWarning("rate limiter unavailable", {
+            rule: rule.name,
+            policy: rule.onFailure,
+            reason: outcome.left.reason,
+            message: outcome.left.message
+          })
+          if (rule.onFailure === "open") return yield* app
+          return jsonError(503, "Rate limiter unavailable", { "retry-after": "1" })
+        }
+
+        const decision = outcome.right
+        const headers = rateLimitHeaders(rule, decision)
+        if (!decision.allowed) {
+          yield* Effect.logInfo("rate limited", { rule: rule.name, client })
+          return jsonError(429, "Too many requests", {
+            ...headers,
+            "retry-after": String(Math.max(1, seconds(decision.resetAfter)))
+          })
+        }
+        yield* withHeaders(headers)
+        return yield* app
+      })
+  }),
+  { withContext: true }
+)

@@ -1,0 +1,17 @@
+/**
+ * Running Effect inside workerd, where every promise, stream and binding call belongs to the
+ * request that created it.
+ *
+ * Effect's default scheduler is one queue for the whole isolate: a fiber of request B can be
+ * resumed by a flush that request A started, and then runs (and does I/O) in A's context, which
+ * workerd refuses ("Cannot perform I/O on behalf of a different request"). Every entry point from
+ * workerd into Effect therefore runs on a scheduler of its own, created in its own request, and no
+ * fiber waits on another request's fiber.
+ *
+ * @module
+ */
+import { Effect, Scheduler } from "effect"
+
+/** `effect` on a fresh scheduler, so its fibers only ever resume from this request's own work. */
+export const isolated = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => Effect.withScheduler(effect, new Scheduler.MixedScheduler(2048)))

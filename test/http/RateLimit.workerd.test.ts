@@ -1,0 +1,80 @@
+import { env } from "cloudflare:test"
+import { describe, expect, it } from "vitest"
+import { call, freshIp, postJson, signUp } from "./helpers.js"
+
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+describe("rate limiting the auth routes (workerd, Miniflare KV)", () => {
+  it("the 6th sign-in within a minute from one IP is 429 with its headers; KV holds the counter", async () => {
+    const { email } = await signUp()
+    const ip = freshIp()
+    const statuses: Array<number> = []
+    let last: Response | undefined
+    for (let i = 0; i < 6; i++) {
+      last = await postJson("/api/auth/sign-in/email", { email, password: "correct-horse-battery" }, { "cf-connecting-ip": ip })
+      statuses.push(last.status)
+      if (i < 5) {
+        expect(last.headers.get("ratelimit-policy")).toBe(`"sign-in";q=5;w=60`)
+        expect(last.headers.get("ratelimit")).toMatch(new RegExp(`^"sign-in";r=${4 - i};t=\\d+$`))
+      }
+    }
+    // Better Auth itself may answer a sign-in at any status; what matters is that the first five reach it.
+    expect(statuses.slice(0, 5).every((s) => s !== 429)).toBe(true)
+    expect(statuses[5]).toBe(429)
+    expect(await last!.json()).toEqual({ error: "Too many requests" })
+    const retryAfter = Number(last!.headers.get("retry-after"))
+    expect(retryAfter).toBeGreaterThanOrEqual(1)
+    expect(retryAfter).toBeLessThanOrEqual(60)
+    expect(last!.headers.get("ratelimit-policy")).toBe(`"sign-in";q=5;w=60`)
+    expect(last!.headers.get("ratelimit")).toBe(`"sign-in";r=0;t=${retryAfter}`)
+
+    const listed = await env.KV.list({ prefix: `ratelimit:${ip}:` })
+    expect(listed.keys.map((k) => k.name)).toEqual([`ratelimit:${ip}:sign-in`])
+    const expiration = listed.keys[0]!.expiration!
+    expect(expiration - nowSeconds()).toBeGreaterThanOrEqual(55)
+    expect(expiration - nowSeconds()).toBeLessThanOrEqual(61)
+    expect(Number(await env.KV.get(`ratelimit:${ip}:sign-in`))).toBeGreaterThanOrEqual(1)
+  })
+
+  it("path variants, a spoofed X-Forwarded-For and a query string all share the bucket", async () => {
+    const ip = freshIp()
+    const variants = [
+      "/api/auth/sign-up/email",
+      "/API/AUTH/SIGN-UP/EMAIL",
+      "//api/auth/sign-up/email/",
+      "/api/auth/sign%2Dup/email?x=1"
+    ]
+    const statuses = []
+    for (const [i, path] of variants.entries()) {
+      const response = await call(path, {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": ip, "x-forwarded-for": `203.0.113.${i}` },
+        body: JSON.stringify({ email: `v${i}-${crypto.randomUUID()}@example.com`, password: "correct-horse-battery", name: "V" })
+      })
+      statuses.push(response.status)
+    }
+    // Sign-up allows 3 a minute: the fourth variant is the fourth request in one bucket.
+    expect(statuses[3]).toBe(429)
+    expect(statuses.slice(0, 3)).not.toContain(429)
+  })
+
+  it("routes outside /api/auth are not limited and carry no RateLimit fields", async () => {
+    const response = await call("/health")
+    expect(response.headers.get("ratelimit")).toBeNull()
+  })
+
+  it("other auth routes share a 100 per minute bucket and say so", async () => {
+    const response = await call("/api/auth/get-session")
+    expect(response.headers.get("ratelimit-policy")).toBe(`"auth";q=100;w=60`)
+    expect(response.headers.get("ratelimit")).toMatch(/^"auth";r=99;t=\d+$/)
+  })
+
+  it("a burst of concurrent sign-ins from one IP admits at most 5", async () => {
+    const ip = freshIp()
+    const responses = await Promise.all(
+      Array.from({ length: 15 }, () =>
+        postJson("/api/auth/sign-in/email", { email: "nobody@example.com", password: "wrong-password-123" }, { "cf-connecting-ip": ip }))
+    )
+    expect(responses.filter((r) => r.status !== 429)).toHaveLength(5)
+  })
+})

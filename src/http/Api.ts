@@ -1,30 +1,19 @@
 /**
  * The worker's HTTP API, as a typed definition: endpoints, their success and error schemas. The
- * OpenAPI document is derived from it. Better Auth's routes under `/api/auth/*` are mounted beside
- * it (see `Routes.ts`).
+ * OpenAPI document (`GET /openapi.json`) is derived from it. Better Auth's routes under
+ * `/api/auth/*` are mounted beside it (see `Routes.ts`).
  *
  * @module
  */
 import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
+import * as AnalyticsSummary from "./actions/AnalyticsSummary.js"
+import { ServiceUnavailable, Unauthorized } from "./Errors.js"
 
-/** 401: no credential, or one that names no live session. */
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
-  "Unauthorized",
-  { error: Schema.String },
-  HttpApiSchema.annotations({ status: 401 })
-) {}
-
-/** 503: a dependency (KV, D1) is unavailable; retrying later may succeed. */
-export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()(
-  "ServiceUnavailable",
-  { error: Schema.String },
-  HttpApiSchema.annotations({ status: 503 })
-) {}
+export { ServiceUnavailable, Unauthorized } from "./Errors.js"
 
 export const PublicUser = Schema.Struct({
   id: Schema.String,
@@ -41,6 +30,8 @@ export const Me = Schema.Struct({
   session: Schema.Struct({ id: Schema.String, expiresAt: Schema.Date, createdAt: Schema.Date })
 })
 
+const bearer = "Requires `Authorization: Bearer <token>` (the token from sign-in, or the `set-auth-token` header)."
+
 export const SystemGroup = HttpApiGroup.make("system").add(
   HttpApiEndpoint.get("health", "/health").addSuccess(Schema.Struct({ status: Schema.Literal("ok") }))
 )
@@ -50,7 +41,21 @@ export const AccountGroup = HttpApiGroup.make("account").add(
     .addSuccess(Me)
     .addError(Unauthorized)
     .addError(ServiceUnavailable)
-    .annotate(OpenApi.Description, "The signed-in user, from the session named by `Authorization: Bearer <token>`.")
+    .annotate(OpenApi.Description, `The signed-in user. ${bearer}`)
 )
 
-export class Api extends HttpApi.make("edge-auth-state").add(SystemGroup).add(AccountGroup) {}
+/**
+ * Custom actions. To add one: write `src/http/actions/<Name>.ts` exporting an `endpoint` and a
+ * `handler` (see AnalyticsSummary), add the endpoint here and the handler in `Routes.ts`.
+ */
+export const ActionsGroup = HttpApiGroup.make("actions")
+  .add(AnalyticsSummary.endpoint)
+  .annotate(OpenApi.Description, `Custom actions. ${bearer}`)
+
+export class Api extends HttpApi.make("edge-auth-state")
+  .add(SystemGroup)
+  .add(AccountGroup)
+  .add(ActionsGroup)
+  .annotate(OpenApi.Title, "edge-auth-state")
+  .annotate(OpenApi.Description, "Sign-in with Better Auth (under /api/auth), sessions in Workers KV, and custom actions.")
+{}

@@ -6,11 +6,14 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServer from "@effect/platform/HttpServer"
-import { Effect, Exit, Layer, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as BetterAuth from "../layers/BetterAuth.js"
+import * as CacheKv from "../layers/CacheKv.js"
+import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
+import { BackgroundTasks } from "../services/BackgroundTasks.js"
 import { SessionConfig } from "../services/SessionStore.js"
 import { Api } from "./Api.js"
 import type { AppConfig } from "./Config.js"
@@ -38,11 +41,24 @@ export const servicesLayer = (config: AppOptions) => {
     }))
   )
   const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
-  return Layer.mergeAll(kv, sessionConfig, sessionStore, auth, rateLimiter, config.rateLimits ?? RateLimit.RateLimitRules.layer())
+  const cache = CacheKv.layer.pipe(Layer.provide(kv))
+  const database = DatabaseD1.layer(config.db)
+  return Layer.mergeAll(
+    kv,
+    sessionConfig,
+    sessionStore,
+    auth,
+    rateLimiter,
+    cache,
+    database,
+    config.rateLimits ?? RateLimit.RateLimitRules.layer()
+  )
 }
 
 /** The API with its handlers and middleware. */
-export const apiLayer = HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, JsonErrors.layer, RateLimit.layer]))
+export const apiLayer = HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(
+  Layer.provideMerge(HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, JsonErrors.layer, RateLimit.layer])))
+)
 
 /**
  * A `fetch` handler for the whole worker. Every layer is synchronous, so the runtime is built at
@@ -56,8 +72,11 @@ export const makeWebHandler = (config: AppOptions) => {
   )
   const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
+  const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))
   return {
-    handler: HttpApp.toWebHandlerRuntime(runtime)(isolated(app)),
+    /** Answers `request`; background work (e.g. cache refreshes) is kept alive by `ctx.waitUntil`. */
+    handler: (request: Request, ctx?: Pick<ExecutionContext, "waitUntil">) =>
+      handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined),
     dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

@@ -9,7 +9,7 @@ import { Effect, Option } from "effect"
 import { Auth } from "../services/Auth.js"
 import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
 import { SessionStore } from "../services/SessionStore.js"
-import { ServiceUnavailable, Unauthorized } from "./Api.js"
+import { ServiceUnavailable, Unauthorized } from "./Errors.js"
 
 /**
  * The credential of an `Authorization` header with the Bearer scheme (case-insensitive, RFC 9110),

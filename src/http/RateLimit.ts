@@ -11,7 +11,8 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Context, Duration, Effect, Either, Layer } from "effect"
+import { Context, Duration, Effect, Either, Layer, Metric } from "effect"
+import { rateLimitRejections } from "../services/Metrics.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import type { RateLimitDecision, RateLimitPolicy } from "../services/RateLimiter.js"
 import { jsonError } from "./JsonErrors.js"
@@ -176,6 +177,7 @@ export const layer = HttpApiBuilder.middleware(
         const headers = rateLimitHeaders(rule, decision)
         if (!decision.allowed) {
           yield* Effect.logInfo("rate limited", { rule: rule.name, client })
+          yield* Metric.increment(rateLimitRejections)
           return jsonError(429, "Too many requests", {
             ...headers,
             "retry-after": String(Math.max(1, seconds(decision.resetAfter)))

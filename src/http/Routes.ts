@@ -9,6 +9,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer } from "effect"
 import { Auth } from "../services/Auth.js"
 import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
+import * as AnalyticsSummary from "./actions/AnalyticsSummary.js"
 import { Api } from "./Api.js"
 import { authenticated } from "./Authentication.js"
 import { jsonError } from "./JsonErrors.js"
@@ -41,7 +42,10 @@ const authRoute = (auth: Auth["Type"]) =>
   )
 })
 
+export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) =>
+  handlers.handle("analyticsSummary", ({ urlParams }) => authenticated(AnalyticsSummary.handler(urlParams))))
+
 export const AuthRoutesLive = HttpApiBuilder.Router.use((router) =>
   Effect.flatMap(Auth, (auth) => router.all("/api/auth/*", authRoute(auth))))
 
-export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, AuthRoutesLive)
+export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, ActionsLive, AuthRoutesLive)

@@ -13,7 +13,7 @@ import type { Env } from "./Config.js"
 
 export type { Env } from "./Config.js"
 
-type Handler = (request: Request) => Promise<Response>
+type Handler = (request: Request, ctx?: ExecutionContext) => Promise<Response>
 
 const handlers = new Map<string, Handler>()
 
@@ -45,7 +45,7 @@ const handlerFor = (env: Env): Handler => {
 }
 
 export default {
-  fetch(request, env) {
-    return handlerFor(env)(request)
+  fetch(request, env, ctx) {
+    return handlerFor(env)(request, ctx)
   }
 } satisfies ExportedHandler<Env>

@@ -4,14 +4,26 @@
  *
  * @module
  */
-import { Clock, Effect, Option, Schema } from "effect"
+import { Clock, Effect, Metric, Option, Schema } from "effect"
 import { schemaError } from "./Kv.js"
 import type { KvBackend, KvService } from "./Kv.js"
 import { validateBulkKeys, validateKey, validateList, validatePut } from "./KvValidation.js"
+import { kvOperations } from "./Metrics.js"
+
+/** Counts an operation that reached the backend, reads and writes apart. */
+const counted = (operation: string, kind: "read" | "write") => {
+  const counter = kvOperations.pipe(Metric.tagged("operation", operation), Metric.tagged("kind", kind))
+  return <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(Metric.increment(counter), effect)
+}
+const countGet = counted("get", "read")
+const countGetMany = counted("getMany", "read")
+const countList = counted("list", "read")
+const countPut = counted("put", "write")
+const countDelete = counted("delete", "write")
 
 export const make = (backend: KvBackend): KvService => {
   const getWithMetadata: KvService["getWithMetadata"] = (key) =>
-    Effect.flatMap(validateKey("get", key), backend.get)
+    Effect.flatMap(validateKey("get", key), (key) => countGet(backend.get(key)))
 
   const get: KvService["get"] = (key) =>
     Effect.map(getWithMetadata(key), Option.map((entry) => entry.value))
@@ -19,7 +31,7 @@ export const make = (backend: KvBackend): KvService => {
   const put: KvService["put"] = (key, value, options) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.flatMap(validatePut(key, value, options, Math.floor(now / 1000)), (normalised) =>
-        backend.put(key, value instanceof ArrayBuffer ? new Uint8Array(value) : value, normalised)
+        countPut(backend.put(key, value instanceof ArrayBuffer ? new Uint8Array(value) : value, normalised))
       )
     )
 
@@ -36,14 +48,14 @@ export const make = (backend: KvBackend): KvService => {
             Effect.mapError((error) => schemaError(key, "decode", error))
           ))
     },
-    getMany: (keys) => Effect.flatMap(validateBulkKeys(keys), backend.getMany),
+    getMany: (keys) => Effect.flatMap(validateBulkKeys(keys), (keys) => countGetMany(backend.getMany(keys))),
     put,
     putJson: (key, schema, value, options) =>
       Schema.encode(Schema.parseJson(schema))(value).pipe(
         Effect.mapError((error) => schemaError(key, "encode", error)),
         Effect.flatMap((json) => put(key, json, options))
       ),
-    delete: (key) => Effect.flatMap(validateKey("delete", key), backend.delete),
-    list: (options) => Effect.flatMap(validateList(options), backend.list)
+    delete: (key) => Effect.flatMap(validateKey("delete", key), (key) => countDelete(backend.delete(key))),
+    list: (options) => Effect.flatMap(validateList(options), (options) => countList(backend.list(options)))
   }
 }

@@ -57,7 +57,7 @@ describe("start-up configuration", () => {
 
   it("a misconfigured worker answers 503 JSON naming the problem, not a 500 with a stack trace", async () => {
     const worker = (await import("../../src/http/worker.js")).default
-    const response = await worker.fetch(new Request(`${origin}/api/me`), { ...env, BETTER_AUTH_SECRET: undefined } as never)
+    const response = await worker.fetch(new Request(`${origin}/api/me`), { ...env, BETTER_AUTH_SECRET: undefined } as never, {} as never)
     expect(response.status).toBe(503)
     expect(await response.json()).toEqual({
       error: "Service misconfigured",

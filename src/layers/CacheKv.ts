@@ -1,0 +1,117 @@
+/**
+ * The cache over Kv. An entry lives at `cache:<key>` as the Schema-encoded JSON of its value, with
+ * `{ freshUntil, staleUntil }` (epoch ms) as KV metadata, enforced with Effect's Clock; the KV TTL
+ * covers both (at least KV's 60 s).
+ *
+ * @module
+ */
+import { Cause, Clock, Duration, Effect, Exit, Layer, Metric, Option, Schema } from "effect"
+import { runInBackground } from "../services/BackgroundTasks.js"
+import { Cache, CacheError, cacheKey, defaultTtl } from "../services/Cache.js"
+import type { CacheOptions, CacheService } from "../services/Cache.js"
+import { Kv } from "../services/Kv.js"
+import { KvLimits } from "../services/KvValidation.js"
+import { cacheHits, cacheMisses, cacheStaleHits } from "../services/Metrics.js"
+
+const Freshness = Schema.Struct({ freshUntil: Schema.Number, staleUntil: Schema.Number })
+const decodeFreshness = Schema.decodeUnknownOption(Freshness)
+
+type Waiter = (exit: Exit.Exit<unknown, unknown>) => void
+
+export const make = Effect.gen(function*() {
+  const kv = yield* Kv
+  const inflight = new Map<string, Array<Waiter>>()
+
+  /**
+   * Runs `work` once for concurrent callers with the same `key` in this isolate. A follower waits
+   * on a promise of its own that the leader resolves, so it resumes in its own request (workerd
+   * forbids one request's fiber from running another's continuation).
+   */
+  const singleFlight = <A, E, R>(key: string, work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.suspend(() => {
+      const waiters = inflight.get(key)
+      if (waiters !== undefined) {
+        return Effect.promise(() => new Promise<Exit.Exit<unknown, unknown>>((resolve) => waiters.push(resolve))).pipe(
+          Effect.flatMap((exit) =>
+            // A leader that was interrupted computed nothing: this caller computes for itself.
+            Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? singleFlight(key, work) : (exit as Exit.Exit<A, E>)
+          )
+        )
+      }
+      const mine: Array<Waiter> = []
+      inflight.set(key, mine)
+      return Effect.onExit(work, (exit) =>
+        Effect.sync(() => {
+          inflight.delete(key)
+          for (const resolve of mine) resolve(exit)
+        }))
+    })
+
+  const store = <A, I>(key: string, schema: Schema.Schema<A, I, never>, value: A, ttl: Duration.Duration, grace: Duration.Duration) =>
+    Effect.gen(function*() {
+      const json = yield* Schema.encode(Schema.parseJson(schema))(value)
+      const now = yield* Clock.currentTimeMillis
+      const freshUntil = now + Duration.toMillis(ttl)
+      const staleUntil = freshUntil + Duration.toMillis(grace)
+      yield* kv.put(cacheKey(key), json, {
+        expirationTtl: Math.max(KvLimits.minExpirationTtlSeconds, Math.ceil((staleUntil - now) / 1000)),
+        metadata: { freshUntil, staleUntil }
+      })
+    }).pipe(
+      Effect.catchAll((error) => Effect.logWarning("cache entry not stored", { key, error: error.message }))
+    )
+
+  const getOrSet: CacheService["getOrSet"] = <A, I, E, R>(
+    key: string,
+    schema: Schema.Schema<A, I, never>,
+    compute: Effect.Effect<A, E, R>,
+    options?: CacheOptions
+  ) =>
+    Effect.gen(function*() {
+      const ttl = Duration.decode(options?.ttl ?? defaultTtl)
+      const grace = Duration.decode(options?.staleWhileRevalidate ?? Duration.zero)
+      const computeAndStore = Effect.tap(compute, (value) => store(key, schema, value, ttl, grace))
+
+      const entry = yield* kv.getWithMetadata(cacheKey(key)).pipe(
+        Effect.catchAll((error) =>
+          Effect.as(Effect.logWarning("cache unavailable; computing", { key, error: error.message }), Option.none())
+        )
+      )
+      if (Option.isSome(entry)) {
+        const freshness = Option.flatMap(entry.value.metadata, decodeFreshness)
+        const decoded = yield* Effect.option(Schema.decodeUnknown(Schema.parseJson(schema))(entry.value.value))
+        if (Option.isNone(decoded) || Option.isNone(freshness)) {
+          yield* Effect.logWarning("cache entry does not decode; recomputing", { key })
+        } else {
+          const now = yield* Clock.currentTimeMillis
+          if (now < freshness.value.freshUntil) {
+            yield* Metric.increment(cacheHits)
+            return decoded.value
+          }
+          if (now < freshness.value.staleUntil) {
+            yield* Metric.increment(cacheStaleHits)
+            const context = yield* Effect.context<R>()
+            yield* runInBackground(
+              singleFlight(key, computeAndStore).pipe(
+                Effect.provide(context),
+                Effect.catchAllCause((cause) => Effect.logWarning("background cache refresh failed", { key, cause: Cause.pretty(cause) })),
+                Effect.asVoid
+              )
+            )
+            return decoded.value
+          }
+        }
+      }
+      yield* Metric.increment(cacheMisses)
+      return yield* singleFlight(key, computeAndStore)
+    }).pipe(Effect.withSpan("Cache.getOrSet", { attributes: { key } }))
+
+  return Cache.of({
+    getOrSet,
+    invalidate: (key) =>
+      kv.delete(cacheKey(key)).pipe(Effect.mapError((error) => new CacheError({ message: error.message })))
+  })
+})
+
+/** The cache over the Kv in context. Single flight is per layer instance (per isolate). */
+export const layer: Layer.Layer<Cache, never, Kv> = Layer.effect(Cache, make)

@@ -1,0 +1,172 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Metric, Option, Ref, Schema, TestClock } from "effect"
+import * as CacheKv from "../../src/layers/CacheKv.js"
+import * as KvMemory from "../../src/layers/KvMemory.js"
+import { BackgroundTasks } from "../../src/services/BackgroundTasks.js"
+import { Cache } from "../../src/services/Cache.js"
+import { Kv, KvError } from "../../src/services/Kv.js"
+import type { KvService } from "../../src/services/Kv.js"
+import { cacheHits } from "../../src/services/Metrics.js"
+
+const epoch = Date.UTC(2026, 10, 28, 12, 0, 0)
+const Summary = Schema.Struct({ total: Schema.Number, at: Schema.Date })
+type Summary = typeof Summary.Type
+
+const Live = CacheKv.layer.pipe(Layer.provideMerge(KvMemory.layer), Layer.provideMerge(BackgroundTasks.layerInline))
+const run = <A, E>(effect: Effect.Effect<A, E, Cache | Kv | BackgroundTasks>) =>
+  Effect.zipRight(TestClock.setTime(epoch), effect).pipe(Effect.provide(Live))
+
+/** A computation that counts its runs and returns the run number. */
+const counter = Effect.map(Ref.make(0), (runs) => ({
+  runs,
+  compute: Effect.map(Ref.updateAndGet(runs, (n) => n + 1), (n): Summary => ({ total: n, at: new Date(epoch) }))
+}))
+
+describe("Cache over Kv", () => {
+  it.effect("miss computes; a hit before 5 minutes does not; at 5 minutes it recomputes", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const { compute, runs } = yield* counter
+      expect((yield* cache.getOrSet("summary", Summary, compute)).total).toBe(1)
+      yield* TestClock.adjust("4 minutes")
+      const hitsBefore = yield* Metric.value(cacheHits)
+      expect((yield* cache.getOrSet("summary", Summary, compute)).total).toBe(1)
+      expect((yield* Metric.value(cacheHits)).count).toBe(hitsBefore.count + 1)
+      yield* TestClock.adjust("59999 millis")
+      expect((yield* cache.getOrSet("summary", Summary, compute)).total).toBe(1)
+      expect(yield* Ref.get(runs)).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      expect((yield* cache.getOrSet("summary", Summary, compute)).total).toBe(2)
+      expect(yield* Ref.get(runs)).toBe(2)
+    })))
+
+  it.effect("entries are Schema-encoded JSON under cache:, with a KV TTL covering ttl + grace", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const kv = yield* Kv
+      const { compute } = yield* counter
+      yield* cache.getOrSet("summary", Summary, compute, { ttl: "10 minutes", staleWhileRevalidate: "2 minutes" })
+      expect(yield* kv.get("cache:summary")).toEqual(Option.some(`{"total":1,"at":"2026-11-28T12:00:00.000Z"}`))
+      const [key] = (yield* kv.list({ prefix: "cache:" })).keys
+      expect(key).toEqual({
+        name: "cache:summary",
+        expiration: epoch / 1000 + 720,
+        metadata: { freshUntil: epoch + 600_000, staleUntil: epoch + 720_000 }
+      })
+    })))
+
+  it.effect("a TTL under KV's 60 s minimum still expires on time", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const { compute, runs } = yield* counter
+      yield* cache.getOrSet("short", Summary, compute, { ttl: "10 seconds" })
+      yield* TestClock.adjust("9 seconds")
+      yield* cache.getOrSet("short", Summary, compute, { ttl: "10 seconds" })
+      expect(yield* Ref.get(runs)).toBe(1)
+      yield* TestClock.adjust("1 seconds")
+      yield* cache.getOrSet("short", Summary, compute, { ttl: "10 seconds" })
+      expect(yield* Ref.get(runs)).toBe(2)
+    })))
+
+  it.effect("concurrent misses of one key run compute once (single flight)", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const { compute, runs } = yield* counter
+      const slow = Effect.zipRight(Effect.sleep("1 second"), compute)
+      const fiber = yield* Effect.fork(
+        Effect.all(Array.from({ length: 10 }, () => cache.getOrSet("hot", Summary, slow)), { concurrency: "unbounded" })
+      )
+      yield* TestClock.adjust("1 second")
+      const results = yield* Fiber.join(fiber)
+      expect(results.map((r) => r.total)).toEqual(Array(10).fill(1))
+      expect(yield* Ref.get(runs)).toBe(1)
+      // Other keys are not held up by it.
+      expect((yield* cache.getOrSet("other", Summary, compute)).total).toBe(2)
+    })))
+
+  it.effect("a failing compute fails every waiting caller with its own error, and nothing is cached", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const failing = Effect.zipRight(Effect.sleep("1 second"), Effect.fail("database down" as const))
+      const fiber = yield* Effect.fork(
+        Effect.all(Array.from({ length: 3 }, () => Effect.flip(cache.getOrSet("k", Summary, failing))), { concurrency: "unbounded" })
+      )
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(fiber)).toEqual(["database down", "database down", "database down"])
+      expect(yield* (yield* Kv).get("cache:k")).toEqual(Option.none())
+    })))
+
+  it.effect("a corrupt entry, or one written by an older schema, is a miss: recomputed and overwritten", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const kv = yield* Kv
+      const { compute, runs } = yield* counter
+      const fresh = { freshUntil: epoch + 3_600_000, staleUntil: epoch + 3_600_000 }
+      yield* kv.put("cache:corrupt", "{not json", { metadata: fresh })
+      yield* kv.put("cache:old", JSON.stringify({ count: 7 }), { metadata: fresh })
+      yield* kv.put("cache:bare", JSON.stringify({ total: 9, at: "2026-01-01T00:00:00.000Z" }))
+      expect((yield* cache.getOrSet("corrupt", Summary, compute)).total).toBe(1)
+      expect((yield* cache.getOrSet("old", Summary, compute)).total).toBe(2)
+      expect((yield* cache.getOrSet("bare", Summary, compute)).total).toBe(3)
+      expect(yield* kv.get("cache:old")).toEqual(Option.some(`{"total":2,"at":"2026-11-28T12:00:00.000Z"}`))
+      expect((yield* cache.getOrSet("old", Summary, compute)).total).toBe(2)
+      expect(yield* Ref.get(runs)).toBe(3)
+    })))
+
+  it.effect("stale-while-revalidate: within the grace a stale value is served and refreshed in the background", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const { compute, runs } = yield* counter
+      const options = { ttl: "5 minutes", staleWhileRevalidate: "1 minute" } as const
+      expect((yield* cache.getOrSet("swr", Summary, compute, options)).total).toBe(1)
+      yield* TestClock.adjust("5 minutes")
+      // Stale: served at once, refreshed through BackgroundTasks.
+      expect((yield* cache.getOrSet("swr", Summary, compute, options)).total).toBe(1)
+      expect(yield* Ref.get(runs)).toBe(2)
+      expect((yield* cache.getOrSet("swr", Summary, compute, options)).total).toBe(2)
+      // Past the grace, the caller waits for a fresh value.
+      yield* TestClock.adjust("6 minutes")
+      expect((yield* cache.getOrSet("swr", Summary, compute, options)).total).toBe(3)
+    })))
+
+  it.effect("invalidate removes the entry", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const { compute } = yield* counter
+      yield* cache.getOrSet("k", Summary, compute)
+      yield* cache.invalidate("k")
+      expect((yield* cache.getOrSet("k", Summary, compute)).total).toBe(2)
+    })))
+})
+
+describe("Cache when KV fails", () => {
+  const kvError = (operation: "get" | "put" | "delete" | "list") =>
+    new KvError({ operation, reason: "Unavailable", message: `KV ${operation.toUpperCase()} failed: 503` })
+  const failingKv = Layer.effect(
+    Kv,
+    Effect.map(Kv, (kv): KvService => ({
+      ...kv,
+      getWithMetadata: () => Effect.fail(kvError("get")),
+      put: () => Effect.fail(kvError("put")),
+      delete: () => Effect.fail(kvError("delete"))
+    }))
+  ).pipe(Layer.provide(KvMemory.layer))
+  const Failing = CacheKv.layer.pipe(Layer.provide(failingKv))
+
+  it.effect("the action never fails: it computes, returns and logs", () =>
+    Effect.gen(function*() {
+      const cache = yield* Cache
+      const { compute, runs } = yield* counter
+      expect((yield* cache.getOrSet("k", Summary, compute)).total).toBe(1)
+      expect((yield* cache.getOrSet("k", Summary, compute)).total).toBe(2)
+      expect(yield* Ref.get(runs)).toBe(2)
+      expect(yield* Effect.flip(cache.invalidate("k"))).toMatchObject({ _tag: "CacheError" })
+    }).pipe(Effect.provide(Failing)))
+
+  it.effect("an invalid cache key (too long for KV) is a miss, not a failure", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const { compute } = yield* counter
+      expect((yield* cache.getOrSet("x".repeat(600), Summary, compute)).total).toBe(1)
+    })))
+})

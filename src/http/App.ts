@@ -6,7 +6,8 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServer from "@effect/platform/HttpServer"
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import { Context, Effect, Exit, Layer, Logger, Scope } from "effect"
 import * as BetterAuth from "../layers/BetterAuth.js"
 import * as CacheKv from "../layers/CacheKv.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
@@ -19,8 +20,9 @@ import { Api } from "./Api.js"
 import type { AppConfig } from "./Config.js"
 import { isolated } from "../services/Isolated.js"
 import * as JsonErrors from "./JsonErrors.js"
+import * as Observability from "./Observability.js"
 import * as RateLimit from "./RateLimit.js"
-import { RoutesLive } from "./Routes.js"
+import { MetricsRouteLive, RoutesLive } from "./Routes.js"
 
 export interface AppOptions extends AppConfig {
   /** Replaces the default rate-limit rules (`RateLimit.RateLimitRules.layer({...})`). */
@@ -56,9 +58,24 @@ export const servicesLayer = (config: AppOptions) => {
 }
 
 /** The API with its handlers and middleware. */
-export const apiLayer = HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(
-  Layer.provideMerge(HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, JsonErrors.layer, RateLimit.layer])))
+/**
+ * The middleware, in one visible order, outermost first: request id and access log, JSON error
+ * bodies, rate limiting. Then the router.
+ */
+export const middlewareLayer = HttpApiBuilder.middleware(
+  Effect.map(
+    RateLimit.make,
+    (rateLimit) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
+      Observability.middleware(JsonErrors.middleware(rateLimit(app)))
+  ),
+  { withContext: true }
 )
+
+export const apiLayer = (options: { readonly exposeMetrics: boolean }) =>
+  HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(
+    Layer.provideMerge(HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, middlewareLayer]))),
+    Layer.provideMerge(options.exposeMetrics ? MetricsRouteLive : Layer.empty)
+  )
 
 /**
  * A `fetch` handler for the whole worker. Every layer is synchronous, so the runtime is built at
@@ -67,9 +84,13 @@ export const apiLayer = HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json"
  */
 export const makeWebHandler = (config: AppOptions) => {
   const scope = Effect.runSync(Scope.make())
-  const layer = Layer.mergeAll(apiLayer, HttpServer.layerContext, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer).pipe(
-    Layer.provide(servicesLayer(config))
-  )
+  const layer = Layer.mergeAll(
+    apiLayer(config),
+    HttpServer.layerContext,
+    HttpApiBuilder.Router.Live,
+    HttpApiBuilder.Middleware.layer,
+    Logger.json
+  ).pipe(Layer.provide(servicesLayer(config)))
   const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
   const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))

@@ -18,6 +18,8 @@ export interface Env {
   readonly SESSION_EXPIRES_IN?: string
   /** Seconds after which a request extends a session (default 86400, 1 day). */
   readonly SESSION_UPDATE_AGE?: string
+  /** "true" serves the counters at `GET /metrics` (for benchmarks; off by default). */
+  readonly METRICS_ENABLED?: string
 }
 
 export interface AppConfig {
@@ -27,6 +29,7 @@ export interface AppConfig {
   readonly baseURL: string
   readonly sessionExpiresIn: Duration.Duration
   readonly sessionUpdateAge: Duration.Duration
+  readonly exposeMetrics: boolean
 }
 
 const isAbsoluteUrl = (s: string) => {
@@ -76,6 +79,7 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
     secret: Redacted.make(v.BETTER_AUTH_SECRET),
     baseURL: v.BETTER_AUTH_URL,
     sessionExpiresIn: Duration.seconds(v.SESSION_EXPIRES_IN ?? 7 * 24 * 3600),
-    sessionUpdateAge: Duration.seconds(v.SESSION_UPDATE_AGE ?? 24 * 3600)
+    sessionUpdateAge: Duration.seconds(v.SESSION_UPDATE_AGE ?? 24 * 3600),
+    exposeMetrics: env.METRICS_ENABLED === "true"
   })
 }

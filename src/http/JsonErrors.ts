@@ -5,7 +5,6 @@
  *
  * @module
  */
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
@@ -45,7 +44,6 @@ const withoutBodyHeaders = (response: HttpServerResponse.HttpServerResponse): Re
 export const toJsonError = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse =>
   response.status >= 400 && !isJson(response) ? jsonError(response.status, undefined, withoutBodyHeaders(response)) : response
 
-/** API-level middleware: every response is checked on its way out, errors included. */
-export const layer = HttpApiBuilder.middleware((app) =>
+/** Every response is checked on its way out, errors included. */
+export const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.zipRight(HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(toJsonError(response))), app)
-)

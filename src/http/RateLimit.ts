@@ -7,7 +7,6 @@
  *
  * @module
  */
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -149,11 +148,10 @@ const withHeaders = (headers: Record<string, string>) =>
   HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(HttpServerResponse.setHeaders(response, headers)))
 
 /** The middleware: counts requests to limited routes and answers 429 once a bucket is spent. */
-export const layer = HttpApiBuilder.middleware(
-  Effect.gen(function*() {
+export const make = Effect.gen(function*() {
     const limiter = yield* RateLimiter
     const settings = yield* RateLimitRules
-    return (app) =>
+    const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const endpoint = normalizeEndpoint(pathOf(request.url))
@@ -186,6 +184,5 @@ export const layer = HttpApiBuilder.middleware(
         yield* withHeaders(headers)
         return yield* app
       })
-  }),
-  { withContext: true }
-)
+    return middleware
+  })

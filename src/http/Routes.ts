@@ -13,6 +13,7 @@ import * as AnalyticsSummary from "./actions/AnalyticsSummary.js"
 import { Api } from "./Api.js"
 import { authenticated } from "./Authentication.js"
 import { jsonError } from "./JsonErrors.js"
+import { countersSnapshot } from "./Observability.js"
 
 export const SystemLive = HttpApiBuilder.group(Api, "system", (handlers) =>
   handlers.handle("health", () => Effect.succeed({ status: "ok" as const })))
@@ -47,5 +48,9 @@ export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) =>
 
 export const AuthRoutesLive = HttpApiBuilder.Router.use((router) =>
   Effect.flatMap(Auth, (auth) => router.all("/api/auth/*", authRoute(auth))))
+
+/** `GET /metrics`: the counters as JSON. Mounted only when METRICS_ENABLED is "true". */
+export const MetricsRouteLive = HttpApiBuilder.Router.use((router) =>
+  router.get("/metrics", Effect.map(countersSnapshot, (counters) => HttpServerResponse.unsafeJson({ counters }))))
 
 export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, ActionsLive, AuthRoutesLive)

@@ -28,6 +28,7 @@ const fingerprint = (env: Env) =>
     env.BETTER_AUTH_URL,
     env.SESSION_EXPIRES_IN,
     env.SESSION_UPDATE_AGE,
+    env.METRICS_ENABLED,
     typeof env.KV,
     typeof env.DB
   ])

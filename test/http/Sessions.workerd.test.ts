@@ -80,7 +80,7 @@ describe("sessions end to end (workerd, Miniflare KV and D1)", () => {
     const emails = await Promise.all(responses.map(async (r) => ((await r.json()) as { user: { email: string } }).user.email))
     expect(responses.map((r) => r.status)).toEqual(users.map(() => 200))
     expect(emails).toEqual(users.map((u) => u.email))
-  })
+  }, 60_000) // 50 sign-ups hash 50 passwords (scrypt, ~60 ms of CPU each)
 
   it("a server-side client (Fetch Metadata, no Origin) can sign up; a cross-site browser post cannot", async () => {
     const body = JSON.stringify({ email: `node-${crypto.randomUUID()}@example.com`, password: "correct-horse-battery", name: "N" })

@@ -1,0 +1,49 @@
+/**
+ * Every request has an id (`CF-Ray` when Cloudflare gave one, a UUID otherwise), returned as
+ * `X-Request-Id` and attached to every log line written while answering it. One JSON access-log
+ * line closes each request.
+ *
+ * @module
+ */
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Clock, Effect, Metric } from "effect"
+
+const requestIdPattern = /^[A-Za-z0-9-]{1,64}$/
+
+/** The request's id: Cloudflare's ray id if it is well formed, else a fresh UUID. */
+export const requestIdOf = (headers: Readonly<Record<string, string | undefined>>): string => {
+  const ray = headers["cf-ray"]
+  return ray !== undefined && requestIdPattern.test(ray) ? ray : crypto.randomUUID()
+}
+
+export const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const requestId = requestIdOf(request.headers)
+    const started = yield* Clock.currentTimeMillis
+    const path = request.url.split("?", 1)[0]!.slice(0, 256)
+    yield* HttpApp.appendPreResponseHandler((_request, response) =>
+      Effect.gen(function*() {
+        const finished = yield* Clock.currentTimeMillis
+        yield* Effect.logInfo("request").pipe(
+          Effect.annotateLogs({ requestId, method: request.method, path, status: response.status, ms: finished - started })
+        )
+        return HttpServerResponse.setHeader(response, "x-request-id", requestId)
+      }))
+    return yield* Effect.annotateLogs(app, { requestId })
+  })
+
+/** Counters as plain JSON: `[{ name, tags, count }]`. */
+export const countersSnapshot = Effect.map(Metric.snapshot, (pairs) =>
+  pairs.flatMap((pair) => {
+    const state = pair.metricState as { count?: unknown }
+    return typeof state.count === "number"
+      ? [{
+        name: pair.metricKey.name,
+        tags: Object.fromEntries(pair.metricKey.tags.map((tag) => [tag.key, tag.value])),
+        count: state.count
+      }]
+      : []
+  }))

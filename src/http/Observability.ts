@@ -1,7 +1,8 @@
 /**
  * Every request has an id (`CF-Ray` when Cloudflare gave one, a UUID otherwise), returned as
- * `X-Request-Id` and attached to every log line written while answering it. One JSON access-log
- * line closes each request.
+ * `X-Request-Id` and attached to every log line written while answering it. An access-log line
+ * closes each request at Debug level (enable it with `Logger.minimumLogLevel`); it is off by
+ * default because a log line per request costs more than the request itself.
  *
  * @module
  */
@@ -27,7 +28,7 @@ export const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E,
     yield* HttpApp.appendPreResponseHandler((_request, response) =>
       Effect.gen(function*() {
         const finished = yield* Clock.currentTimeMillis
-        yield* Effect.logInfo("request").pipe(
+        yield* Effect.logDebug("request").pipe(
           Effect.annotateLogs({ requestId, method: request.method, path, status: response.status, ms: finished - started })
         )
         return HttpServerResponse.setHeader(response, "x-request-id", requestId)

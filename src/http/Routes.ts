@@ -29,12 +29,24 @@ export const AccountLive = HttpApiBuilder.group(Api, "account", (handlers) =>
       }
     }))))
 
+/**
+ * Better Auth's response, handed to workerd as it is (no re-streaming of its body). Its headers are
+ * mirrored, except `Set-Cookie`, which stays on the original, so middleware can read and add to them.
+ */
+const passThrough = (response: Response) => {
+  const headers: Record<string, string> = {}
+  response.headers.forEach((value, key) => {
+    if (key !== "set-cookie") headers[key] = value
+  })
+  return HttpServerResponse.raw(response, { status: response.status, headers })
+}
+
 /** Better Auth answers everything under `/api/auth/`; when it cannot, the client gets a 503. */
 const authRoute = (auth: Auth["Type"]) =>
   Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   return yield* auth.handle(request.source as Request).pipe(
-    Effect.map(HttpServerResponse.fromWeb),
+    Effect.map(passThrough),
     Effect.catchTag("AuthUnavailable", (error) =>
       Effect.zipRight(
         Effect.logError("auth provider unavailable", error.message),

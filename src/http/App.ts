@@ -59,14 +59,14 @@ export const servicesLayer = (config: AppOptions) => {
 
 /** The API with its handlers and middleware. */
 /**
- * The middleware, in one visible order, outermost first: request id and access log, JSON error
- * bodies, rate limiting. Then the router.
+ * The middleware, in one visible order, outermost first: request id, access log and JSON error
+ * bodies on the way out; rate limiting. Then the router.
  */
 export const middlewareLayer = HttpApiBuilder.middleware(
   Effect.map(
     RateLimit.make,
     (rateLimit) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
-      Observability.middleware(JsonErrors.middleware(rateLimit(app)))
+      Observability.middleware(JsonErrors.toJsonError)(rateLimit(app))
   ),
   { withContext: true }
 )

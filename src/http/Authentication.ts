@@ -52,7 +52,7 @@ export const authenticate = Effect.gen(function*() {
       Effect.logError("session store unavailable while authenticating", error.message),
       Effect.fail(new ServiceUnavailable({ error: "Session store unavailable" }))
     )),
-  Effect.withSpan("authenticate")
+  Effect.withSpan("authenticate", { captureStackTrace: false })
 )
 
 /**

@@ -5,9 +5,7 @@
  *
  * @module
  */
-import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Effect } from "effect"
 
 const reasons: Record<number, string> = {
   400: "Bad request",
@@ -44,6 +42,3 @@ const withoutBodyHeaders = (response: HttpServerResponse.HttpServerResponse): Re
 export const toJsonError = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse =>
   response.status >= 400 && !isJson(response) ? jsonError(response.status, undefined, withoutBodyHeaders(response)) : response
 
-/** Every response is checked on its way out, errors included. */
-export const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
-  Effect.zipRight(HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(toJsonError(response))), app)

@@ -23,15 +23,7 @@ const misconfigured = (problems: ReadonlyArray<string>): Handler => {
 }
 
 const fingerprint = (env: Env) =>
-  JSON.stringify([
-    env.BETTER_AUTH_SECRET,
-    env.BETTER_AUTH_URL,
-    env.SESSION_EXPIRES_IN,
-    env.SESSION_UPDATE_AGE,
-    env.METRICS_ENABLED,
-    typeof env.KV,
-    typeof env.DB
-  ])
+  `${env.BETTER_AUTH_SECRET}\u0000${env.BETTER_AUTH_URL}\u0000${env.SESSION_EXPIRES_IN}\u0000${env.SESSION_UPDATE_AGE}\u0000${env.METRICS_ENABLED}\u0000${typeof env.KV}\u0000${typeof env.DB}`
 
 const handlerFor = (env: Env): Handler => {
   const key = fingerprint(env)

@@ -116,6 +116,8 @@ const decodePercent = (text: string): string => {
  * keep every check.
  */
 export const forNonBrowserClients = (request: Request): Request => {
+  // Only state-changing requests are checked by Better Auth's CSRF guard.
+  if (request.method === "GET" || request.method === "HEAD") return request
   const headers = request.headers
   if (headers.has("origin") || headers.has("referer") || headers.has("cookie")) return request
   if (!headers.has("sec-fetch-site") && !headers.has("sec-fetch-mode") && !headers.has("sec-fetch-dest")) return request
@@ -171,7 +173,7 @@ export const make = Effect.gen(function*() {
             ? Effect.fail(new AuthUnavailable({ message: `auth handler answered ${response.status}` }))
             : Effect.succeed(response)
         ),
-        Effect.withSpan("Auth.handle")
+        Effect.withSpan("Auth.handle", { captureStackTrace: false })
       ),
     sessionToken: (credential) =>
       credential.includes(".") || credential.includes("%")

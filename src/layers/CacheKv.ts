@@ -104,7 +104,7 @@ export const make = Effect.gen(function*() {
       }
       yield* Metric.increment(cacheMisses)
       return yield* singleFlight(key, computeAndStore)
-    }).pipe(Effect.withSpan("Cache.getOrSet", { attributes: { key } }))
+    }).pipe(Effect.withSpan("Cache.getOrSet", { attributes: { key }, captureStackTrace: false }))
 
   return Cache.of({
     getOrSet,

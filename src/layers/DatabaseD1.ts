@@ -16,12 +16,12 @@ export const make = (d1: D1Database) =>
         Effect.mapError((error) =>
           ParseResult.isParseError(error) ? new DatabaseError({ message: `row does not match its schema: ${error.message}` }) : error
         ),
-        Effect.withSpan("Database.all")
+        Effect.withSpan("Database.all", { captureStackTrace: false })
       ),
     run: (sql, ...params) =>
       Effect.tryPromise({ try: () => d1.prepare(sql).bind(...params).run(), catch: failed }).pipe(
         Effect.map((result) => result.meta.changes),
-        Effect.withSpan("Database.run")
+        Effect.withSpan("Database.run", { captureStackTrace: false })
       )
   })
 

@@ -120,7 +120,7 @@ export const make = Effect.gen(function*() {
       entry.count = Math.max(entry.count, storedCount + 1)
       yield* record(kvKey, entry, window, now)
       return decide(Math.max(reserved, storedCount + 1), true)
-    }).pipe(Effect.mapError(toLimiterError), Effect.withSpan("RateLimiter.consume"))
+    }).pipe(Effect.mapError(toLimiterError), Effect.withSpan("RateLimiter.consume", { captureStackTrace: false }))
 
   return RateLimiter.of({ consume })
 })

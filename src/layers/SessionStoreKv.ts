@@ -83,7 +83,7 @@ export const make = Effect.gen(function*() {
     readSession(token).pipe(
       Effect.map(Option.map(({ record }) => record)),
       Effect.mapError(toStoreError),
-      Effect.withSpan("SessionStore.lookup")
+      Effect.withSpan("SessionStore.lookup", { captureStackTrace: false })
     )
 
   /** Moves this session's entry in Better Auth's active-sessions list to its new expiry. */
@@ -116,7 +116,7 @@ export const make = Effect.gen(function*() {
       yield* writeLive(sessionKey(token), JSON.stringify(stored), Duration.toSeconds(config.expiresIn))
       yield* updateActiveSessions(record.session.userId, token, expiresAt.getTime())
       return Option.some({ ...record, session: { ...record.session, expiresAt, updatedAt } })
-    }).pipe(Effect.mapError(toStoreError), Effect.withSpan("SessionStore.refresh"))
+    }).pipe(Effect.mapError(toStoreError), Effect.withSpan("SessionStore.refresh", { captureStackTrace: false }))
 
   return SessionStore.of({
     lookup,

@@ -90,7 +90,7 @@ export const makeWebHandler = (config: AppOptions) => {
     HttpApiBuilder.Router.Live,
     HttpApiBuilder.Middleware.layer,
     Logger.json
-  ).pipe(Layer.provide(servicesLayer(config)))
+  ).pipe(Layer.provide(servicesLayer(config).pipe(Layer.provide(Logger.json))))
   const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
   const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))

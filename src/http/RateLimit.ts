@@ -10,7 +10,7 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Context, Duration, Effect, Either, Layer, Metric } from "effect"
+import { Context, Duration, Effect, Either, Layer, Metric, Option } from "effect"
 import { rateLimitRejections } from "../services/Metrics.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import type { RateLimitDecision, RateLimitPolicy } from "../services/RateLimiter.js"
@@ -24,6 +24,11 @@ export interface RateLimitRule {
   readonly policy: RateLimitPolicy
   /** When the counter cannot be read or written: let the request through, or refuse it (503). */
   readonly onFailure: "open" | "closed"
+  /**
+   * Also count the request against the account its JSON body names (`email`), so that rotating
+   * client addresses cannot multiply the attempts one account receives.
+   */
+  readonly perAccount?: RateLimitPolicy
 }
 
 export interface RateLimitSettings {
@@ -40,12 +45,19 @@ const minute = Duration.seconds(60)
 
 /** The defaults. `RateLimitRules.layer({...})` replaces any of them in one place. */
 export const defaultRules: ReadonlyArray<RateLimitRule> = [
-  { name: "sign-in", paths: ["/api/auth/sign-in"], policy: { limit: 5, window: minute }, onFailure: "closed" },
+  {
+    name: "sign-in",
+    paths: ["/api/auth/sign-in"],
+    policy: { limit: 5, window: minute },
+    perAccount: { limit: 5, window: minute },
+    onFailure: "closed"
+  },
   { name: "sign-up", paths: ["/api/auth/sign-up"], policy: { limit: 3, window: minute }, onFailure: "closed" },
   {
     name: "password-reset-request",
     paths: ["/api/auth/request-password-reset", "/api/auth/forget-password"],
     policy: { limit: 3, window: minute },
+    perAccount: { limit: 3, window: minute },
     onFailure: "closed"
   },
   { name: "password-reset", paths: ["/api/auth/reset-password"], policy: { limit: 5, window: minute }, onFailure: "closed" },
@@ -138,19 +150,73 @@ export const pathOf = (url: string): string =>
 
 const seconds = (duration: Duration.Duration) => Math.max(0, Math.ceil(Duration.toMillis(duration) / 1000))
 
-/** `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-11). */
-export const rateLimitHeaders = (rule: RateLimitRule, decision: RateLimitDecision): Record<string, string> => ({
-  "ratelimit-policy": `"${rule.name}";q=${rule.policy.limit};w=${seconds(Duration.decode(rule.policy.window))}`,
-  ratelimit: `"${rule.name}";r=${decision.remaining};t=${seconds(decision.resetAfter)}`
-})
-
 const withHeaders = (headers: Record<string, string>) =>
   HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(HttpServerResponse.setHeaders(response, headers)))
 
 /** The middleware: counts requests to limited routes and answers 429 once a bucket is spent. */
+/** A bucket that was counted for this request, and what it said. */
+interface Counted {
+  readonly name: string
+  readonly policy: RateLimitPolicy
+  readonly decision: RateLimitDecision
+}
+
+/** `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-11), one item per bucket. */
+export const rateLimitFields = (counted: ReadonlyArray<Counted>): Record<string, string> => ({
+  "ratelimit-policy": counted.map((c) => `"${c.name}";q=${c.policy.limit};w=${seconds(Duration.decode(c.policy.window))}`).join(", "),
+  ratelimit: counted.map((c) => `"${c.name}";r=${c.decision.remaining};t=${seconds(c.decision.resetAfter)}`).join(", ")
+})
+
+/** The largest body read to find the account a request names. */
+const maxAccountBody = 16 * 1024
+
+/**
+ * The account a sign-in or reset request names: the SHA-256 of its normalised `email`, or `None`
+ * when the body is not a small JSON object with one.
+ */
+export const accountOf = (request: Request): Effect.Effect<Option.Option<string>> =>
+  Effect.gen(function*() {
+    if (request.method !== "POST" || !/json/i.test(request.headers.get("content-type") ?? "")) return Option.none()
+    const length = Number(request.headers.get("content-length") ?? Number.NaN)
+    if (!(length <= maxAccountBody)) return Option.none()
+    const text = yield* Effect.promise(() => request.clone().text().catch(() => ""))
+    let email: unknown
+    try {
+      email = (JSON.parse(text) as { email?: unknown } | null)?.email
+    } catch {
+      return Option.none()
+    }
+    if (typeof email !== "string" || email.trim() === "") return Option.none()
+    const digest = yield* Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(email.trim().toLowerCase())))
+    return Option.some(Array.from(new Uint8Array(digest).slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join(""))
+  })
+
 export const make = Effect.gen(function*() {
     const limiter = yield* RateLimiter
     const settings = yield* RateLimitRules
+
+    /** Counts one bucket; `None` when the limiter failed and the rule lets the request through. */
+    const count = (
+      rule: RateLimitRule,
+      key: string,
+      name: string,
+      policy: RateLimitPolicy
+    ): Effect.Effect<Either.Either<Counted, "open" | "closed">> =>
+      Effect.either(limiter.consume(key, policy)).pipe(
+        Effect.flatMap((outcome): Effect.Effect<Either.Either<Counted, "open" | "closed">> => {
+          if (Either.isRight(outcome)) return Effect.succeed(Either.right({ name, policy, decision: outcome.right }))
+          return Effect.as(
+            Effect.logWarning("rate limiter unavailable", {
+              rule: rule.name,
+              policy: rule.onFailure,
+              reason: outcome.left.reason,
+              message: outcome.left.message
+            }),
+            Either.left<"open" | "closed">(rule.onFailure)
+          )
+        })
+      )
+
     const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
@@ -159,29 +225,34 @@ export const make = Effect.gen(function*() {
         if (rule === undefined) return yield* app
 
         const client = clientBucket(request.headers, settings.trustForwardedFor)
-        const outcome = yield* Effect.either(limiter.consume(`${client}:${rule.name}`, rule.policy))
-        if (Either.isLeft(outcome)) {
-          yield* Effect.logWarning("rate limiter unavailable", {
-            rule: rule.name,
-            policy: rule.onFailure,
-            reason: outcome.left.reason,
-            message: outcome.left.message
-          })
-          if (rule.onFailure === "open") return yield* app
-          return jsonError(503, "Rate limiter unavailable", { "retry-after": "1" })
+        const buckets = [{ key: `${client}:${rule.name}`, name: rule.name, policy: rule.policy }]
+        const counted: Array<Counted> = []
+        for (let i = 0; i < buckets.length; i++) {
+          const bucket = buckets[i]!
+          const outcome = yield* count(rule, bucket.key, bucket.name, bucket.policy)
+          if (Either.isLeft(outcome)) {
+            if (outcome.left === "closed") return jsonError(503, "Rate limiter unavailable", { "retry-after": "1" })
+            continue
+          }
+          counted.push(outcome.right)
+          const { decision } = outcome.right
+          if (!decision.allowed) {
+            yield* Effect.logInfo("rate limited", { rule: bucket.name, client })
+            yield* Metric.increment(rateLimitRejections)
+            return jsonError(429, "Too many requests", {
+              ...rateLimitFields(counted),
+              "retry-after": String(Math.max(1, seconds(decision.resetAfter)))
+            })
+          }
+          // The client's bucket admitted it: count it against the account it names, if the rule says.
+          if (i === 0 && rule.perAccount !== undefined) {
+            const account = yield* accountOf(request.source as Request)
+            if (Option.isSome(account)) {
+              buckets.push({ key: `account:${account.value}:${rule.name}`, name: `${rule.name}-account`, policy: rule.perAccount })
+            }
+          }
         }
-
-        const decision = outcome.right
-        const headers = rateLimitHeaders(rule, decision)
-        if (!decision.allowed) {
-          yield* Effect.logInfo("rate limited", { rule: rule.name, client })
-          yield* Metric.increment(rateLimitRejections)
-          return jsonError(429, "Too many requests", {
-            ...headers,
-            "retry-after": String(Math.max(1, seconds(decision.resetAfter)))
-          })
-        }
-        yield* withHeaders(headers)
+        if (counted.length > 0) yield* withHeaders(rateLimitFields(counted))
         return yield* app
       })
     return middleware

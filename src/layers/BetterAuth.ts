@@ -37,6 +37,8 @@ export class NonAtomicStorageDefect extends Error {
   constructor(operation: "getAndDelete" | "increment") {
     super(`Better Auth called secondaryStorage.${operation}, which KV cannot do atomically; this configuration must never reach it`)
     this.name = "NonAtomicStorageDefect"
+    // Better Auth turns a thrown error into its own 500; say it here, by name, so it is not lost.
+    console.error(JSON.stringify({ level: "FATAL", message: this.message, defect: this.name }))
   }
 }
 

@@ -18,32 +18,51 @@ const decodeFreshness = Schema.decodeUnknownOption(Freshness)
 
 type Waiter = (exit: Exit.Exit<unknown, unknown>) => void
 
+interface Flight {
+  readonly startedAt: number
+  readonly waiters: Array<Waiter>
+}
+
+/**
+ * How long a caller waits on another's computation before computing for itself. A leader whose
+ * request workerd abandoned (client gone, `waitUntil` past its limit) never finishes; its callers
+ * must not hang with it, nor may every later miss of its key.
+ */
+const followerPatience = Duration.seconds(10)
+
 export const make = Effect.gen(function*() {
   const kv = yield* Kv
-  const inflight = new Map<string, Array<Waiter>>()
+  const inflight = new Map<string, Flight>()
 
   /**
    * Runs `work` once for concurrent callers with the same `key` in this isolate. A follower waits
    * on a promise of its own that the leader resolves, so it resumes in its own request (workerd
-   * forbids one request's fiber from running another's continuation).
+   * forbids one request's fiber from running another's continuation), and stops waiting after
+   * `followerPatience`, computing for itself.
    */
   const singleFlight = <A, E, R>(key: string, work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.suspend(() => {
-      const waiters = inflight.get(key)
-      if (waiters !== undefined) {
-        return Effect.promise(() => new Promise<Exit.Exit<unknown, unknown>>((resolve) => waiters.push(resolve))).pipe(
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const flight = inflight.get(key)
+      if (flight !== undefined && now - flight.startedAt < Duration.toMillis(followerPatience)) {
+        return Effect.promise(() => new Promise<Exit.Exit<unknown, unknown>>((resolve) => flight.waiters.push(resolve))).pipe(
+          Effect.timeoutOption(followerPatience),
           Effect.flatMap((exit) =>
-            // A leader that was interrupted computed nothing: this caller computes for itself.
-            Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? singleFlight(key, work) : (exit as Exit.Exit<A, E>)
+            Option.isNone(exit)
+              ? work
+              // A leader that was interrupted computed nothing: this caller computes for itself.
+              : Exit.isFailure(exit.value) && Cause.isInterruptedOnly(exit.value.cause)
+              ? work
+              : (exit.value as Exit.Exit<A, E>)
           )
         )
       }
-      const mine: Array<Waiter> = []
+      // No flight, or one so old its leader is presumed lost: this caller leads.
+      const mine: Flight = { startedAt: now, waiters: [] }
       inflight.set(key, mine)
       return Effect.onExit(work, (exit) =>
         Effect.sync(() => {
-          inflight.delete(key)
-          for (const resolve of mine) resolve(exit)
+          if (inflight.get(key) === mine) inflight.delete(key)
+          for (const resolve of mine.waiters) resolve(exit)
         }))
     })
 

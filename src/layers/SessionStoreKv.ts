@@ -76,8 +76,24 @@ export const make = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const { session } = record.value
       if (session.token !== token || session.expiresAt.getTime() <= now) return Option.none()
+      // Better Auth's "sign out everywhere" (revoke-sessions, password reset, user deletion) marks
+      // every session of the user created before it as revoked, whether or not it found the token.
+      const revokedBefore = yield* readLive(storageKey(`revoked-sessions-before-${session.userId}`))
+      if (Option.isSome(revokedBefore) && session.createdAt.getTime() < Number(revokedBefore.value)) return Option.none()
       return Option.some({ raw: raw.value, record: record.value })
     })
+
+  const signedOutKey = (token: string) => storageKey(`signed-out:${token}`)
+
+  /**
+   * Ends a session: deletes it and leaves a mark that outlives any copy of it a KV location may
+   * still serve, so that a refresh elsewhere cannot write it back.
+   */
+  const endSession = (token: string) =>
+    Effect.zipRight(
+      kv.delete(sessionKey(token)),
+      kv.put(signedOutKey(token), "1", { expirationTtl: Math.max(KvLimits.minExpirationTtlSeconds, Math.ceil(Duration.toSeconds(config.expiresIn))) })
+    )
 
   const lookup = (token: string) =>
     readSession(token).pipe(
@@ -108,25 +124,32 @@ export const make = Effect.gen(function*() {
       const { raw, record } = found.value
       if (!isRefreshDue(record.session, config, now)) return Option.some(record)
 
+      // A session signed out since this copy of it was read must not be written back.
+      if (Option.isSome(yield* kv.get(signedOutKey(token)))) return Option.none()
+
       const expiresAt = new Date(now + Duration.toMillis(config.expiresIn))
       const updatedAt = new Date(now)
       // Rewrite the record as Better Auth wrote it, fields we do not model included.
       const stored = JSON.parse(raw) as { session: Record<string, unknown> }
       stored.session = { ...stored.session, expiresAt: expiresAt.toISOString(), updatedAt: updatedAt.toISOString() }
-      yield* writeLive(sessionKey(token), JSON.stringify(stored), Duration.toSeconds(config.expiresIn))
-      yield* updateActiveSessions(record.session.userId, token, expiresAt.getTime())
-      return Option.some({ ...record, session: { ...record.session, expiresAt, updatedAt } })
+      return yield* writeLive(sessionKey(token), JSON.stringify(stored), Duration.toSeconds(config.expiresIn)).pipe(
+        Effect.zipRight(updateActiveSessions(record.session.userId, token, expiresAt.getTime())),
+        Effect.as(Option.some({ ...record, session: { ...record.session, expiresAt, updatedAt } })),
+        // The session was read and is valid: failing to extend it is no reason to refuse it.
+        Effect.catchAll((error) =>
+          Effect.as(Effect.logWarning("session refresh not written", error.message), Option.some(record))
+        )
+      )
     }).pipe(Effect.mapError(toStoreError), Effect.withSpan("SessionStore.refresh", { captureStackTrace: false }))
 
   return SessionStore.of({
     lookup,
     refresh,
-    revoke: (token) =>
-      isSessionToken(token) ? Effect.mapError(kv.delete(sessionKey(token)), toStoreError) : Effect.void,
+    revoke: (token) => (isSessionToken(token) ? Effect.mapError(endSession(token), toStoreError) : Effect.void),
     storage: {
       get: (key) => Effect.mapError(readLive(storageKey(key)), toStoreError),
       set: (key, value, ttlSeconds) => Effect.mapError(writeLive(storageKey(key), value, ttlSeconds), toStoreError),
-      delete: (key) => Effect.mapError(kv.delete(storageKey(key)), toStoreError)
+      delete: (key) => Effect.mapError(isSessionToken(key) ? endSession(key) : kv.delete(storageKey(key)), toStoreError)
     }
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { Duration } from "effect"
-import { clientBucket, defaultRules, ipBucket, matchRule, normalizeEndpoint, rateLimitHeaders } from "../../src/http/RateLimit.js"
+import { clientBucket, defaultRules, ipBucket, matchRule, normalizeEndpoint, rateLimitFields } from "../../src/http/RateLimit.js"
 
 describe("normalizeEndpoint: variants of one route share one bucket", () => {
   it.each([
@@ -65,9 +65,17 @@ describe("client IP", () => {
 describe("RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-11)", () => {
   it("states the policy and what is left of it", () => {
     const rule = defaultRules[0]!
-    expect(rateLimitHeaders(rule, { allowed: true, limit: 5, remaining: 3, resetAfter: Duration.millis(36_200) })).toEqual({
+    const decision = { allowed: true, limit: 5, remaining: 3, resetAfter: Duration.millis(36_200) }
+    expect(rateLimitFields([{ name: rule.name, policy: rule.policy, decision }])).toEqual({
       "ratelimit-policy": `"sign-in";q=5;w=60`,
       ratelimit: `"sign-in";r=3;t=37`
+    })
+    expect(rateLimitFields([
+      { name: "sign-in", policy: rule.policy, decision },
+      { name: "sign-in-account", policy: rule.perAccount!, decision: { ...decision, remaining: 1 } }
+    ])).toEqual({
+      "ratelimit-policy": `"sign-in";q=5;w=60, "sign-in-account";q=5;w=60`,
+      ratelimit: `"sign-in";r=3;t=37, "sign-in-account";r=1;t=37`
     })
   })
 })

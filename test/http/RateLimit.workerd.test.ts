@@ -14,8 +14,9 @@ describe("rate limiting the auth routes (workerd, Miniflare KV)", () => {
       last = await postJson("/api/auth/sign-in/email", { email, password: "correct-horse-battery" }, { "cf-connecting-ip": ip })
       statuses.push(last.status)
       if (i < 5) {
-        expect(last.headers.get("ratelimit-policy")).toBe(`"sign-in";q=5;w=60`)
-        expect(last.headers.get("ratelimit")).toMatch(new RegExp(`^"sign-in";r=${4 - i};t=\\d+$`))
+        // The client's bucket and the account's are both counted and both reported.
+        expect(last.headers.get("ratelimit-policy")).toBe(`"sign-in";q=5;w=60, "sign-in-account";q=5;w=60`)
+        expect(last.headers.get("ratelimit")).toMatch(new RegExp(`^"sign-in";r=${4 - i};t=\\d+, "sign-in-account";r=${4 - i};t=\\d+$`))
       }
     }
     // Better Auth itself may answer a sign-in at any status; what matters is that the first five reach it.
@@ -76,5 +77,36 @@ describe("rate limiting the auth routes (workerd, Miniflare KV)", () => {
         postJson("/api/auth/sign-in/email", { email: "nobody@example.com", password: "wrong-password-123" }, { "cf-connecting-ip": ip }))
     )
     expect(responses.filter((r) => r.status !== 429)).toHaveLength(5)
+  })
+})
+
+describe("per-account limits: rotating client addresses does not multiply attempts on one account", () => {
+  it("the 6th sign-in for one account is 429 whatever CF-Connecting-IP says, and KV holds the account bucket", async () => {
+    const { email } = await signUp()
+    const statuses: Array<number> = []
+    let last: Response | undefined
+    for (let i = 0; i < 6; i++) {
+      last = await postJson("/api/auth/sign-in/email", { email: i % 2 ? email.toUpperCase() : ` ${email} `, password: "wrong-password-123" }, {
+        "cf-connecting-ip": freshIp()
+      })
+      statuses.push(last.status)
+    }
+    expect(statuses.slice(0, 5)).not.toContain(429)
+    expect(statuses[5]).toBe(429)
+    expect(last!.headers.get("ratelimit")).toMatch(/^"sign-in";r=\d+;t=\d+, "sign-in-account";r=0;t=\d+$/)
+    const keys = (await env.KV.list({ prefix: "ratelimit:account:" })).keys.map((k) => k.name)
+    expect(keys).toHaveLength(1)
+    expect(keys[0]).toMatch(/^ratelimit:account:[0-9a-f]{32}:sign-in$/)
+    expect(keys[0]).not.toContain("example.com")
+  })
+
+  it("a different account from the same fresh address is not affected", async () => {
+    const a = await signUp()
+    const b = await signUp()
+    for (let i = 0; i < 5; i++) {
+      await postJson("/api/auth/sign-in/email", { email: a.email, password: "wrong-password-123" }, { "cf-connecting-ip": freshIp() })
+    }
+    const other = await postJson("/api/auth/sign-in/email", { email: b.email, password: "correct-horse-battery" }, { "cf-connecting-ip": freshIp() })
+    expect(other.status).toBe(200)
   })
 })

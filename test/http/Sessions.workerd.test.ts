@@ -35,6 +35,20 @@ describe("sessions end to end (workerd, Miniflare KV and D1)", () => {
     expect(await after.json()).toMatchObject({ error: "Invalid or expired session" })
   })
 
+  it("sign out everywhere (revoke-sessions) ends every session, even ones the user's list lost", async () => {
+    const { email } = await signUp()
+    // Concurrent sign-ins race on Better Auth's per-user session list in KV; some entries are lost.
+    const signIns = await Promise.all(
+      Array.from({ length: 4 }, () => postJson("/api/auth/sign-in/email", { email, password: "correct-horse-battery" }))
+    )
+    const tokens = await Promise.all(signIns.map(async (r) => ((await r.json()) as { token: string }).token))
+    for (const token of tokens) expect((await me(`Bearer ${token}`)).status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const revoked = await postJson("/api/auth/revoke-sessions", {}, { authorization: `Bearer ${tokens[0]}` })
+    expect(revoked.status).toBe(200)
+    for (const token of tokens) expect((await me(`Bearer ${token}`)).status).toBe(401)
+  })
+
   it("the signed set-auth-token value works as a Bearer credential; a forged one does not", async () => {
     const { email, signed, token } = await signUp()
     expect(signed.startsWith(`${token}.`)).toBe(true)

@@ -84,6 +84,23 @@ describe("Cache over Kv", () => {
       expect((yield* cache.getOrSet("other", Summary, compute)).total).toBe(2)
     })))
 
+  it.effect("a leader that never finishes (its request abandoned) holds nobody up for more than 10 s", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const { compute, runs } = yield* counter
+      yield* Effect.fork(cache.getOrSet("stuck", Summary, Effect.never))
+      yield* TestClock.adjust("1 second")
+      const follower = yield* Effect.fork(cache.getOrSet("stuck", Summary, compute))
+      yield* TestClock.adjust("9 seconds")
+      expect(Option.isNone(yield* Fiber.poll(follower))).toBe(true)
+      yield* TestClock.adjust("1 second")
+      expect((yield* Fiber.join(follower)).total).toBe(1)
+      // Past its patience the lost leader no longer holds the key: a new miss leads at once.
+      yield* (yield* Cache).invalidate("stuck")
+      expect((yield* cache.getOrSet("stuck", Summary, compute)).total).toBe(2)
+      expect(yield* Ref.get(runs)).toBe(2)
+    })))
+
   it.effect("a failing compute fails every waiting caller with its own error, and nothing is cached", () =>
     run(Effect.gen(function*() {
       const cache = yield* Cache

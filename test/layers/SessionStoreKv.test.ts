@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Option, TestClock } from "effect"
+import * as KvFaults from "../../src/layers/KvFaults.js"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
 import { Kv, KvError } from "../../src/services/Kv.js"
@@ -165,6 +166,55 @@ describe("SessionStore over Kv", () => {
       const names = (yield* (yield* Kv).list()).keys.map((k) => k.name)
       expect(names).toContain("auth:revoked-sessions-before-user1")
     })))
+})
+
+describe("SessionStore: signing out, everywhere and late", () => {
+  it.effect("a session created before the user's revocation mark is no session", () =>
+    setup(Effect.gen(function*() {
+      const store = yield* SessionStore
+      yield* TestClock.adjust("1 minute")
+      // Better Auth's revoke-sessions writes this mark, whether or not it found every token.
+      yield* store.storage.set("revoked-sessions-before-user1", String(epoch + 30_000), 86400)
+      expect(yield* store.lookup(token)).toEqual(Option.none())
+      expect(yield* store.refresh(token)).toEqual(Option.none())
+    })))
+
+  it.effect("a session created after the mark is unaffected", () =>
+    setup(Effect.gen(function*() {
+      const store = yield* SessionStore
+      yield* store.storage.set("revoked-sessions-before-user1", String(epoch - 1), 86400)
+      expect(Option.isSome(yield* store.lookup(token))).toBe(true)
+    })))
+
+  it.effect("a stale copy of a signed-out session is never refreshed back to life", () =>
+    setup(Effect.gen(function*() {
+      const store = yield* SessionStore
+      const kv = yield* Kv
+      yield* store.storage.delete(token) // Better Auth's sign-out
+      expect(yield* kv.get(`session:${token}`)).toEqual(Option.none())
+      // Another location still serves its cached copy, a day later, when a refresh is due.
+      yield* TestClock.adjust("1 day")
+      yield* kv.put(`session:${token}`, recordAt(epoch), { expirationTtl: 6 * 86400 })
+      expect(yield* store.refresh(token)).toEqual(Option.none())
+      const stillStale = JSON.parse(Option.getOrThrow(yield* kv.get(`session:${token}`)))
+      expect(stillStale.session.expiresAt).toBe(new Date(epoch + week * 1000).toISOString())
+    })))
+
+  it.effect("a refresh KV will not write still returns the session that was read", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(epoch)
+      const kv = yield* Kv
+      yield* kv.put(`session:${token}`, recordAt(epoch), { expirationTtl: week })
+      yield* TestClock.adjust("2 days")
+      const store = yield* Effect.provide(
+        SessionStore,
+        SessionStoreKv.layer.pipe(
+          Layer.provide(Layer.merge(KvFaults.layer({ errorRate: 1, operations: ["put"] }).pipe(Layer.provide(Layer.succeed(Kv, kv))), SessionConfig.layer()))
+        )
+      )
+      const refreshed = yield* store.refresh(token)
+      expect(Option.map(refreshed, (r) => r.session.expiresAt.getTime())).toEqual(Option.some(epoch + week * 1000))
+    }).pipe(Effect.provide(KvMemory.layer)))
 })
 
 describe("SessionStore when KV fails", () => {

@@ -89,3 +89,34 @@ describe("hostile input gets 4xx JSON, never 5xx", () => {
     void origin
   })
 })
+
+describe("every route, every kind of hostile input: 4xx JSON or a normal answer, never 5xx", () => {
+  const routes = ["/health", "/api/me", "/api/actions/analytics-summary", "/openapi.json", "/metrics", "/api/auth/get-session", "/api/auth/sign-in/email", "/api/auth/sign-up/email", "/api/auth/sign-out"]
+  const attacks: ReadonlyArray<[string, (path: string) => RequestInit & { path?: string }]> = [
+    ["wrong method", () => ({ method: "PATCH" })],
+    ["DELETE", () => ({ method: "DELETE" })],
+    ["invalid JSON body", () => ({ method: "POST", headers: { "content-type": "application/json" }, body: "{\"a\":" })],
+    ["huge body", () => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ x: "y".repeat(1_500_000) }) })],
+    ["binary body", () => ({ method: "POST", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array([0, 255, 1, 254]) })],
+    ["form body", () => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "email=a&password=b" })],
+    ["garbled authorization", () => ({ headers: { authorization: "Bearer \u00ff\u00fe" } })],
+    ["oversized header", () => ({ headers: { "x-filler": "z".repeat(30_000) } })],
+    ["odd query", (p) => ({ path: `${p}?days=%ZZ&days=1&__proto__=x` })],
+    ["percent-encoded path", (p) => ({ path: "/" + p.slice(1).replace(/\//g, "%2F").replace(/a/g, "%61") })],
+    ["double slashes and dots", (p) => ({ path: `//.${p}/./` })],
+    ["upper case", (p) => ({ path: p.toUpperCase() })]
+  ]
+  for (const route of routes) {
+    it.each(attacks)(`${route}: %s`, async (_name, make) => {
+      const { path, ...init } = make(route)
+      const response = await call(path ?? route, init)
+      expect(response.status, `status ${response.status}`).toBeLessThan(500)
+      if (response.status >= 400) {
+        expect(response.headers.get("content-type")).toMatch(/json/)
+        await response.json()
+      } else {
+        await response.arrayBuffer()
+      }
+    })
+  }
+})

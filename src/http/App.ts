@@ -5,6 +5,7 @@
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Context, Effect, Exit, Layer, Logger, Scope } from "effect"
@@ -78,6 +79,13 @@ export const apiLayer = (options: { readonly exposeMetrics: boolean }) =>
   )
 
 /**
+ * No per-request HTTP server span: with no tracer installed it only costs (URL parsing, header
+ * redaction, span attributes). Installing an OpenTelemetry tracer? Drop this layer to get them back;
+ * the services' own spans (SessionStore, RateLimiter, Cache, Auth) are always there.
+ */
+const withoutHttpSpans = Layer.scopedDiscard(Effect.locallyScoped(HttpMiddleware.currentTracerDisabledWhen, () => true))
+
+/**
  * A `fetch` handler for the whole worker. Every layer is synchronous, so the runtime is built at
  * once, inside the call that creates the handler, and no request ever awaits a promise another
  * request created.
@@ -89,7 +97,8 @@ export const makeWebHandler = (config: AppOptions) => {
     HttpServer.layerContext,
     HttpApiBuilder.Router.Live,
     HttpApiBuilder.Middleware.layer,
-    Logger.json
+    Logger.json,
+    withoutHttpSpans
   ).pipe(Layer.provide(servicesLayer(config).pipe(Layer.provide(Logger.json))))
   const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))

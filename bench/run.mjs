@@ -73,6 +73,7 @@ const nextIp = () => {
 }
 
 const kinds = {
+  "GET /health (no I/O: the framework's floor)": (base) => [`${base}/health`, {}],
   "GET /api/me (Bearer)": (base, token) => [`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } }],
   "cached action hit": (base, token) => [`${base}/api/actions/analytics-summary?days=7`, { headers: { authorization: `Bearer ${token}` } }],
   "rate-limited auth request": (base, token) => [

@@ -85,6 +85,7 @@ export default {
   async fetch(request, env) {
     auth ??= makeAuth(env)
     const url = new URL(request.url)
+    if (url.pathname === "/health") return json({ status: "ok" })
     if (url.pathname === "/api/me") {
       const found = await session(request)
       if (!found) return json({ error: "Unauthorized" }, 401)

@@ -9,7 +9,7 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Clock, Effect, Metric } from "effect"
+import { Clock, Effect, FiberRef, LogLevel, Metric } from "effect"
 
 const requestIdPattern = /^[A-Za-z0-9-]{1,64}$/
 
@@ -29,21 +29,27 @@ export const middleware = (finish: (response: HttpServerResponse.HttpServerRespo
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const requestId = requestIdOf(request.headers)
-    const started = yield* Clock.currentTimeMillis
-    yield* HttpApp.appendPreResponseHandler((_request, response) =>
-      Effect.gen(function*() {
-        const finished = yield* Clock.currentTimeMillis
-        yield* Effect.logDebug("request").pipe(
-          Effect.annotateLogs({
-            requestId,
-            method: request.method,
-            path: request.url.split("?", 1)[0]!.slice(0, 256),
-            status: response.status,
-            ms: finished - started
-          })
-        )
-        return HttpServerResponse.setHeader(finish(response), "x-request-id", requestId)
-      }))
+    // The access log costs nothing unless Debug is enabled.
+    const accessLog = LogLevel.lessThanEqual(yield* FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+    const started = accessLog ? yield* Clock.currentTimeMillis : 0
+    yield* HttpApp.appendPreResponseHandler((_request, response) => {
+      const answer = HttpServerResponse.setHeader(finish(response), "x-request-id", requestId)
+      if (!accessLog) return Effect.succeed(answer)
+      return Effect.map(Clock.currentTimeMillis, (finished) => finished - started).pipe(
+        Effect.flatMap((ms) =>
+          Effect.logDebug("request").pipe(
+            Effect.annotateLogs({
+              requestId,
+              method: request.method,
+              path: request.url.split("?", 1)[0]!.slice(0, 256),
+              status: response.status,
+              ms
+            })
+          )
+        ),
+        Effect.as(answer)
+      )
+    })
     return yield* Effect.annotateLogs(app, "requestId", requestId)
   })
 

@@ -131,6 +131,11 @@ const main = async () => {
     }
   }
 
+  // Warm both (JIT, caches, connection pools) with a discarded round of every kind.
+  for (const make of Object.values(kinds)) {
+    for (const name of ["ours", "baseline"]) await load(() => make(bases[name], tokens[name]), Math.min(REQUESTS, 200))
+  }
+
   const rows = []
   for (const [kind, make] of Object.entries(kinds)) {
     const results = { ours: { latencies: [], wall: 0, statuses: {} }, baseline: { latencies: [], wall: 0, statuses: {} } }
@@ -145,7 +150,7 @@ const main = async () => {
       }
     }
     const after = await kvCounters(ours)
-    const perRequest = (k) => ((after[k] - before[k]) / (ROUNDS * REQUESTS)).toFixed(2)
+    const perRequest = (k) => Math.max(0, (after[k] - before[k]) / (ROUNDS * REQUESTS)).toFixed(2)
     const summary = (name) => {
       const sorted = [...results[name].latencies].sort((a, b) => a - b)
       return {

@@ -72,6 +72,11 @@ export class RateLimitRules extends Context.Tag("edge-auth-state/RateLimitRules"
 
 /** A path as the limiter sees it: decoded, lower-cased, slashes folded, dot segments resolved. */
 export const normalizeEndpoint = (pathname: string): string => {
+  // Most paths have no percent-encoding, backslash, dot or `;`: only case and slashes to fold.
+  if (!/[%\\.;\s]/.test(pathname)) {
+    const folded = pathname.toLowerCase().replace(/\/{2,}/g, "/")
+    return folded.length > 1 && folded.endsWith("/") ? folded.slice(0, -1) : folded
+  }
   let path = pathname
   // Decode repeatedly (bounded), so %252F and friends fold too.
   for (let i = 0; i < 4 && /%[0-9a-f]{2}/i.test(path); i++) {

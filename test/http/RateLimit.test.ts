@@ -20,6 +20,13 @@ describe("normalizeEndpoint: variants of one route share one bucket", () => {
     expect(matchRule(defaultRules, normalizeEndpoint(path))?.name).toBe("sign-in")
   })
 
+  it("the fast path for plain paths agrees with the full normalisation", () => {
+    for (const path of ["/", "/a", "/A/B/", "//x//Y///", "/api/auth/Sign-In/email/", "/api//me", "/__proto__/x"]) {
+      // A trailing "/." means nothing but forces the full path.
+      expect(normalizeEndpoint(path)).toBe(normalizeEndpoint(`${path}/.`))
+    }
+  })
+
   it("survives malformed percent-encoding", () => {
     expect(normalizeEndpoint("/api/auth/%E0%A4%A/sign-up/email")).toMatch(/^\/api\/auth\//)
     expect(normalizeEndpoint("/%")).toBe("/%")

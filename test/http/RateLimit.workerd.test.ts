@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import { call, freshIp, postJson, signUp } from "./helpers.js"
+import { awayFromWindowEdge, call, freshIp, postJson, signUp } from "./helpers.js"
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -8,6 +8,7 @@ describe("rate limiting the auth routes (workerd, Miniflare KV)", () => {
   it("the 6th sign-in within a minute from one IP is 429 with its headers; KV holds the counter", async () => {
     const { email } = await signUp()
     const ip = freshIp()
+    await awayFromWindowEdge()
     const statuses: Array<number> = []
     let last: Response | undefined
     for (let i = 0; i < 6; i++) {
@@ -39,6 +40,7 @@ describe("rate limiting the auth routes (workerd, Miniflare KV)", () => {
 
   it("path variants, a spoofed X-Forwarded-For and a query string all share the bucket", async () => {
     const ip = freshIp()
+    await awayFromWindowEdge()
     const variants = [
       "/api/auth/sign-up/email",
       "/API/AUTH/SIGN-UP/EMAIL",
@@ -72,6 +74,7 @@ describe("rate limiting the auth routes (workerd, Miniflare KV)", () => {
 
   it("a burst of concurrent sign-ins from one IP admits at most 5", async () => {
     const ip = freshIp()
+    await awayFromWindowEdge()
     const responses = await Promise.all(
       Array.from({ length: 15 }, () =>
         postJson("/api/auth/sign-in/email", { email: "nobody@example.com", password: "wrong-password-123" }, { "cf-connecting-ip": ip }))
@@ -83,6 +86,7 @@ describe("rate limiting the auth routes (workerd, Miniflare KV)", () => {
 describe("per-account limits: rotating client addresses does not multiply attempts on one account", () => {
   it("the 6th sign-in for one account is 429 whatever CF-Connecting-IP says, and KV holds the account bucket", async () => {
     const { email } = await signUp()
+    await awayFromWindowEdge()
     const statuses: Array<number> = []
     let last: Response | undefined
     for (let i = 0; i < 6; i++) {
@@ -103,6 +107,7 @@ describe("per-account limits: rotating client addresses does not multiply attemp
   it("a different account from the same fresh address is not affected", async () => {
     const a = await signUp()
     const b = await signUp()
+    await awayFromWindowEdge()
     for (let i = 0; i < 5; i++) {
       await postJson("/api/auth/sign-in/email", { email: a.email, password: "wrong-password-123" }, { "cf-connecting-ip": freshIp() })
     }

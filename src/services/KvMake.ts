@@ -12,7 +12,7 @@ import { kvOperations } from "./Metrics.js"
 
 /** Counts an operation that reached the backend, reads and writes apart. */
 const counted = (operation: string, kind: "read" | "write") => {
-  const counter = kvOperations.pipe(Metric.tagged("operation", operation), Metric.tagged("kind", kind))
+  const counter = kvOperations(operation, kind)
   return <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(Metric.increment(counter), effect)
 }
 const countGet = counted("get", "read")

@@ -3,13 +3,19 @@
  *
  * @module
  */
-import { Metric } from "effect"
+import { Metric, MetricKey, MetricLabel } from "effect"
 
-/** KV operations, tagged `operation` (get, getMany, put, delete, list) and `kind` (read, write). */
-export const kvOperations = Metric.counter("kv_operations_total", {
-  description: "KV operations issued by the Kv service",
-  incremental: true
-})
+/**
+ * KV operations issued by the Kv service, tagged `operation` (get, getMany, put, delete, list)
+ * and `kind` (read, write). One counter per pair, its tags in its key: a tag added per update
+ * would cost a metric-key lookup on every KV call.
+ */
+export const kvOperations = (operation: string, kind: "read" | "write") =>
+  Metric.fromMetricKey(
+    MetricKey.counter("kv_operations_total", { description: "KV operations issued by the Kv service", incremental: true }).pipe(
+      MetricKey.taggedWithLabels([MetricLabel.make("operation", operation), MetricLabel.make("kind", kind)])
+    )
+  )
 
 export const cacheHits = Metric.counter("cache_hits_total", { description: "Cache lookups answered fresh", incremental: true })
 export const cacheStaleHits = Metric.counter("cache_stale_hits_total", {

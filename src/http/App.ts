@@ -8,7 +8,7 @@ import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import { Context, Effect, Exit, Layer, Logger, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as BetterAuth from "../layers/BetterAuth.js"
 import * as CacheKv from "../layers/CacheKv.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
@@ -97,9 +97,9 @@ export const makeWebHandler = (config: AppOptions) => {
     HttpServer.layerContext,
     HttpApiBuilder.Router.Live,
     HttpApiBuilder.Middleware.layer,
-    Logger.json,
+    Observability.loggerLayer,
     withoutHttpSpans
-  ).pipe(Layer.provide(servicesLayer(config).pipe(Layer.provide(Logger.json))))
+  ).pipe(Layer.provide(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer))))
   const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
   const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))

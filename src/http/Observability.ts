@@ -9,7 +9,24 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Clock, Effect, FiberRef, LogLevel, Metric } from "effect"
+import { Clock, Effect, FiberRef, FiberRefs, HashMap, Logger, LogLevel, Metric } from "effect"
+
+/** The id of the request the current fiber is answering, if any. */
+export const currentRequestId = FiberRef.unsafeMake<string | undefined>(undefined)
+
+/**
+ * JSON logs, one object per line, annotated with the id of the request being answered. The id is
+ * read when a line is written, so a request that logs nothing pays nothing for it.
+ */
+export const logger = Logger.withConsoleLog(
+  Logger.mapInputOptions(Logger.jsonLogger, (options) => {
+    const requestId = FiberRefs.getOrDefault(options.context, currentRequestId)
+    return requestId === undefined ? options : { ...options, annotations: HashMap.set(options.annotations, "requestId", requestId) }
+  })
+)
+
+/** Replaces Effect's default logger with `logger`. */
+export const loggerLayer = Logger.replace(Logger.defaultLogger, logger)
 
 const requestIdPattern = /^[A-Za-z0-9-]{1,64}$/
 
@@ -50,7 +67,7 @@ export const middleware = (finish: (response: HttpServerResponse.HttpServerRespo
         Effect.as(answer)
       )
     })
-    return yield* Effect.annotateLogs(app, "requestId", requestId)
+    return yield* Effect.locally(app, currentRequestId, requestId)
   })
 
 /** Counters as plain JSON: `[{ name, tags, count }]`. */

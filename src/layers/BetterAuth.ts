@@ -12,8 +12,9 @@
 import { betterAuth } from "better-auth"
 import type { BetterAuthOptions, SecondaryStorage } from "better-auth"
 import { bearer } from "better-auth/plugins"
-import { Cause, Context, Duration, Effect, Exit, Layer, Option, Redacted, Runtime, Scheduler } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import { Auth, AuthUnavailable } from "../services/Auth.js"
+import { runPromise } from "../services/Isolated.js"
 import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 
@@ -43,13 +44,8 @@ export class NonAtomicStorageDefect extends Error {
 
 /** Better Auth's `secondaryStorage` over the session store, run on the given runtime. */
 export const secondaryStorage = (store: SessionStoreService, runtime: Runtime.Runtime<never>): SecondaryStorage => {
-  // Each call runs on a scheduler of its own (see services/Isolated.ts), and Better Auth sees the
-  // store's own error (a SessionStoreError), not a FiberFailure wrapper.
-  const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
-    new Promise((resolve, reject) => {
-      const fiber = Runtime.runFork(runtime, effect, { scheduler: new Scheduler.MixedScheduler(2048) })
-      fiber.addObserver((exit) => (Exit.isSuccess(exit) ? resolve(exit.value) : reject(Cause.squash(exit.cause))))
-    })
+  // Better Auth sees the store's own error (a SessionStoreError), not a FiberFailure wrapper.
+  const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => runPromise(runtime, effect)
   return {
     get: (key) => run(Effect.map(store.storage.get(key), Option.getOrNull)),
     set: (key, value, ttl) => run(store.storage.set(key, value, ttl)),

@@ -10,7 +10,7 @@ import { runInBackground } from "../services/BackgroundTasks.js"
 import { Cache, CacheError, cacheKey, defaultTtl } from "../services/Cache.js"
 import type { CacheOptions, CacheService } from "../services/Cache.js"
 import { Kv } from "../services/Kv.js"
-import { KvLimits } from "../services/KvValidation.js"
+import { ttlCovering } from "../services/KvValidation.js"
 import { cacheHits, cacheMisses, cacheStaleHits } from "../services/Metrics.js"
 
 const Freshness = Schema.Struct({ freshUntil: Schema.Number, staleUntil: Schema.Number })
@@ -73,7 +73,7 @@ export const make = Effect.gen(function*() {
       const freshUntil = now + Duration.toMillis(ttl)
       const staleUntil = freshUntil + Duration.toMillis(grace)
       yield* kv.put(cacheKey(key), json, {
-        expirationTtl: Math.max(KvLimits.minExpirationTtlSeconds, Math.ceil((staleUntil - now) / 1000)),
+        expirationTtl: ttlCovering((staleUntil - now) / 1000),
         metadata: { freshUntil, staleUntil }
       })
     }).pipe(

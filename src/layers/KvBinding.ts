@@ -11,8 +11,7 @@ import { Effect, Layer, Option } from "effect"
 import { Kv, KvError } from "../services/Kv.js"
 import type { KvBackend, KvErrorReason, KvListKey, KvOperation } from "../services/Kv.js"
 import { make as makeKv } from "../services/KvMake.js"
-
-const wireName = { get: "GET", put: "PUT", delete: "DELETE", list: "GET" } as const
+import { kvFailedMessage } from "../services/KvValidation.js"
 
 const reasonOf = (status: number, text: string): KvErrorReason => {
   switch (status) {
@@ -38,7 +37,7 @@ export const fromBindingError = (operation: KvOperation, cause: unknown): KvErro
   return new KvError({
     operation,
     reason: parsed ? reasonOf(Number(parsed[1]), parsed[2]!) : "Unavailable",
-    message: parsed ? text : `KV ${wireName[operation]} failed: ${text}`,
+    message: parsed ? text : kvFailedMessage(operation, text),
     cause
   })
 }

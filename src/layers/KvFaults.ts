@@ -12,6 +12,7 @@
 import { Duration, Effect, Layer, Random } from "effect"
 import { Kv, KvError } from "../services/Kv.js"
 import type { KvOperation, KvService } from "../services/Kv.js"
+import { kvFailedMessage } from "../services/KvValidation.js"
 
 export interface KvFaultOptions {
   /** Chance (0 to 1) that an operation fails with `Unavailable`. Default 0. */
@@ -23,8 +24,6 @@ export interface KvFaultOptions {
   /** The operations faults apply to. Default all. */
   readonly operations?: ReadonlyArray<KvOperation>
 }
-
-const wireName = { get: "GET", put: "PUT", delete: "DELETE", list: "GET" } as const
 
 /** Wraps `kv` so that its operations fail and slow down as `options` says. */
 export const wrap = (kv: KvService, options: KvFaultOptions): KvService => {
@@ -44,7 +43,7 @@ export const wrap = (kv: KvService, options: KvFaultOptions): KvService => {
       }
       if (yield* chance(options.errorRate)) {
         return yield* Effect.fail(
-          new KvError({ operation, reason: "Unavailable", message: `KV ${wireName[operation]} failed: 503 Service Unavailable` })
+          new KvError({ operation, reason: "Unavailable", message: kvFailedMessage(operation, "503 Service Unavailable") })
         )
       }
       return yield* effect

@@ -16,9 +16,9 @@
  * @module
  */
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
-import { Kv } from "../services/Kv.js"
+import { Kv, storeFailureReason } from "../services/Kv.js"
 import type { KvError } from "../services/Kv.js"
-import { KvLimits } from "../services/KvValidation.js"
+import { ttlCovering } from "../services/KvValidation.js"
 import { currentWindow, RateLimiter, RateLimiterError } from "../services/RateLimiter.js"
 import type { RateLimitPolicy } from "../services/RateLimiter.js"
 
@@ -38,11 +38,7 @@ interface LocalCount {
 /** At most this many keys are remembered; windows that have ended are dropped first. */
 const maxLocalKeys = 10_000
 
-const toLimiterError = (error: KvError) =>
-  new RateLimiterError({
-    reason: error.reason === "WriteRateLimited" ? "WriteRateLimited" : "Unavailable",
-    message: error.message
-  })
+const toLimiterError = (error: KvError) => new RateLimiterError({ reason: storeFailureReason(error), message: error.message })
 
 export const make = Effect.gen(function*() {
   const kv = yield* Kv
@@ -74,7 +70,7 @@ export const make = Effect.gen(function*() {
     entry.written = count
     entry.lastWriteAt = now
     return kv.put(kvKey, String(count), {
-      expirationTtl: Math.max(KvLimits.minExpirationTtlSeconds, Math.ceil((window.end - now) / 1000)),
+      expirationTtl: ttlCovering((window.end - now) / 1000),
       metadata: { windowStart: window.start, windowMillis: window.windowMillis }
     })
   }

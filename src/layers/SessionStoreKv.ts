@@ -8,9 +8,9 @@
  * @module
  */
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
-import { Kv } from "../services/Kv.js"
+import { Kv, storeFailureReason } from "../services/Kv.js"
 import type { KvError } from "../services/Kv.js"
-import { KvLimits } from "../services/KvValidation.js"
+import { ttlCovering } from "../services/KvValidation.js"
 import {
   isRefreshDue,
   isSessionToken,
@@ -29,11 +29,7 @@ const decodeRecord = Schema.decodeUnknownOption(Schema.parseJson(SessionRecord))
 /** A reference in Better Auth's per-user list of active sessions. */
 const ActiveSessions = Schema.parseJson(Schema.Array(Schema.Struct({ token: Schema.String, expiresAt: Schema.Number })))
 
-const toStoreError = (error: KvError) =>
-  new SessionStoreError({
-    reason: error.reason === "WriteRateLimited" ? "WriteRateLimited" : "Unavailable",
-    message: error.message
-  })
+const toStoreError = (error: KvError) => new SessionStoreError({ reason: storeFailureReason(error), message: error.message })
 
 export const make = Effect.gen(function*() {
   const kv = yield* Kv
@@ -57,7 +53,7 @@ export const make = Effect.gen(function*() {
       if (!(ttlSeconds > 0)) return yield* kv.delete(key)
       const now = yield* Clock.currentTimeMillis
       yield* kv.put(key, value, {
-        expirationTtl: Math.max(KvLimits.minExpirationTtlSeconds, Math.ceil(ttlSeconds)),
+        expirationTtl: ttlCovering(ttlSeconds),
         metadata: { expiresAt: now + Math.round(ttlSeconds * 1000) }
       })
     })
@@ -92,7 +88,7 @@ export const make = Effect.gen(function*() {
   const endSession = (token: string) =>
     Effect.zipRight(
       kv.delete(sessionKey(token)),
-      kv.put(signedOutKey(token), "1", { expirationTtl: Math.max(KvLimits.minExpirationTtlSeconds, Math.ceil(Duration.toSeconds(config.expiresIn))) })
+      kv.put(signedOutKey(token), "1", { expirationTtl: ttlCovering(Duration.toSeconds(config.expiresIn)) })
     )
 
   const lookup = (token: string) =>

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { Context, Effect, Layer, Runtime } from "effect"
-import { isolated } from "./Isolated.js"
+import { Context, Effect, Layer } from "effect"
+import { runPromise } from "./Isolated.js"
 
 export interface BackgroundTasksService {
   /** Starts `task` without waiting for it; its failures are the task's own business to log. */
@@ -19,7 +19,7 @@ export class BackgroundTasks extends Context.Tag("edge-auth-state/BackgroundTask
   static readonly fromExecutionContext = (ctx: Pick<ExecutionContext, "waitUntil">): BackgroundTasksService => ({
     run: (task) =>
       Effect.flatMap(Effect.runtime<never>(), (runtime) =>
-        Effect.sync(() => ctx.waitUntil(Runtime.runPromise(runtime)(isolated(task)))))
+        Effect.sync(() => ctx.waitUntil(runPromise(runtime, task))))
   })
 
   /** Runs each task to completion before going on: deterministic, for tests. */

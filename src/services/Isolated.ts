@@ -10,8 +10,20 @@
  *
  * @module
  */
-import { Effect, Scheduler } from "effect"
+import { Cause, Effect, Exit, Runtime, Scheduler } from "effect"
+
+const freshScheduler = () => new Scheduler.MixedScheduler(2048)
 
 /** `effect` on a fresh scheduler, so its fibers only ever resume from this request's own work. */
 export const isolated = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.suspend(() => Effect.withScheduler(effect, new Scheduler.MixedScheduler(2048)))
+  Effect.suspend(() => Effect.withScheduler(effect, freshScheduler()))
+
+/**
+ * Runs `effect` from promise-based code (Better Auth's storage calls, `ctx.waitUntil`) on a fresh
+ * scheduler. A failure rejects with the error itself, not a FiberFailure wrapper.
+ */
+export const runPromise = <A, E, R>(runtime: Runtime.Runtime<R>, effect: Effect.Effect<A, E, R>): Promise<A> =>
+  new Promise((resolve, reject) => {
+    const fiber = Runtime.runFork(runtime, effect, { scheduler: freshScheduler() })
+    fiber.addObserver((exit) => (Exit.isSuccess(exit) ? resolve(exit.value) : reject(Cause.squash(exit.cause))))
+  })

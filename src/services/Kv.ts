@@ -42,6 +42,13 @@ export class KvError extends Schema.TaggedError<KvError>()("KvError", {
   cause: Schema.optional(Schema.Defect)
 }) {}
 
+/**
+ * What a store built on Kv reports when KV fails: a write KV refused for its one-write-per-second
+ * limit (worth retrying later), or anything else, which is KV being unavailable.
+ */
+export const storeFailureReason = (error: KvError): "WriteRateLimited" | "Unavailable" =>
+  error.reason === "WriteRateLimited" ? "WriteRateLimited" : "Unavailable"
+
 /** A stored value that did not match the schema it was read or written with. */
 export class KvSchemaError extends Schema.TaggedError<KvSchemaError>()("KvSchemaError", {
   key: Schema.String,

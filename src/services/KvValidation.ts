@@ -28,7 +28,13 @@ const wireName = { get: "GET", put: "PUT", delete: "DELETE", list: "GET" } as co
 const fail = (operation: KvOperation, reason: KvError["reason"], message: string): Result<never> =>
   Either.left(new KvError({ operation, reason, message }))
 
-const failed = (operation: KvOperation, status: number, text: string) => `KV ${wireName[operation]} failed: ${status} ${text}`
+/** A failure message in workerd's words: `KV PUT failed: <text>`. */
+export const kvFailedMessage = (operation: KvOperation, text: string): string => `KV ${wireName[operation]} failed: ${text}`
+
+const failed = (operation: KvOperation, status: number, text: string) => kvFailedMessage(operation, `${status} ${text}`)
+
+/** An `expirationTtl` (whole seconds) that lasts at least `seconds`, raised to KV's 60 s minimum. */
+export const ttlCovering = (seconds: number): number => Math.max(KvLimits.minExpirationTtlSeconds, Math.ceil(seconds))
 
 const utf8Encoder = new TextEncoder()
 

@@ -88,7 +88,7 @@ export interface SessionStoreService {
    * does, and returns it as it now stands. `None` if the session is gone.
    */
   readonly refresh: (token: string) => Effect.Effect<Option.Option<SessionRecord>, SessionStoreError>
-  /** Ends the session: `session:<token>` is deleted. */
+  /** Ends the session: `session:<token>` is deleted and a signed-out mark left in its place. */
   readonly revoke: (token: string) => Effect.Effect<void, SessionStoreError>
   /** Better Auth's secondary storage, over the same KV keys. TTLs are in seconds. */
   readonly storage: {

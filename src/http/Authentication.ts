@@ -36,14 +36,8 @@ export const authenticate = Effect.gen(function*() {
   const token = yield* auth.sessionToken(credential.value)
   if (Option.isNone(token)) return yield* unauthorized("Invalid bearer token")
 
-  const sessions = yield* SessionStore
-  const record = yield* sessions.refresh(token.value).pipe(
-    Effect.catchTag("SessionStoreError", (error) =>
-      error.reason === "WriteRateLimited"
-        // A refresh that KV refused to write this second still leaves a valid session to read.
-        ? sessions.lookup(token.value)
-        : Effect.fail(error))
-  )
+  // A refresh KV refuses to write still answers the session it read (SessionStore.refresh).
+  const record = yield* Effect.flatMap(SessionStore, (sessions) => sessions.refresh(token.value))
   if (Option.isNone(record)) return yield* unauthorized("Invalid or expired session")
   return record.value
 }).pipe(

@@ -197,68 +197,59 @@ export const accountOf = (request: Request): Effect.Effect<Option.Option<string>
   })
 
 export const make = Effect.gen(function*() {
-    const limiter = yield* RateLimiter
-    const settings = yield* RateLimitRules
+  const limiter = yield* RateLimiter
+  const settings = yield* RateLimitRules
 
-    /** Counts one bucket; `None` when the limiter failed and the rule lets the request through. */
-    const count = (
-      rule: RateLimitRule,
-      key: string,
-      name: string,
-      policy: RateLimitPolicy
-    ): Effect.Effect<Either.Either<Counted, "open" | "closed">> =>
-      Effect.either(limiter.consume(key, policy)).pipe(
-        Effect.flatMap((outcome): Effect.Effect<Either.Either<Counted, "open" | "closed">> => {
-          if (Either.isRight(outcome)) return Effect.succeed(Either.right({ name, policy, decision: outcome.right }))
-          return Effect.as(
-            Effect.logWarning("rate limiter unavailable", {
-              rule: rule.name,
-              policy: rule.onFailure,
-              reason: outcome.left.reason,
-              message: outcome.left.message
-            }),
-            Either.left<"open" | "closed">(rule.onFailure)
-          )
-        })
-      )
+  const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const rule = matchRule(settings.rules, normalizeEndpoint(pathOf(request.url)))
+      if (rule === undefined) return yield* app
 
-    const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
-      Effect.gen(function*() {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const endpoint = normalizeEndpoint(pathOf(request.url))
-        const rule = matchRule(settings.rules, endpoint)
-        if (rule === undefined) return yield* app
+      const client = clientBucket(request.headers, settings.trustForwardedFor)
+      const counted: Array<Counted> = []
 
-        const client = clientBucket(request.headers, settings.trustForwardedFor)
-        const buckets = [{ key: `${client}:${rule.name}`, name: rule.name, policy: rule.policy }]
-        const counted: Array<Counted> = []
-        for (let i = 0; i < buckets.length; i++) {
-          const bucket = buckets[i]!
-          const outcome = yield* count(rule, bucket.key, bucket.name, bucket.policy)
+      /**
+       * Counts the request in one bucket: the answer that refuses it (429, or 503 when the limiter
+       * failed and the rule fails closed), or `undefined` to go on.
+       */
+      const countIn = (key: string, name: string, policy: RateLimitPolicy) =>
+        Effect.flatMap(Effect.either(limiter.consume(key, policy)), (outcome) => {
           if (Either.isLeft(outcome)) {
-            if (outcome.left === "closed") return jsonError(503, "Rate limiter unavailable", { "retry-after": "1" })
-            continue
+            return Effect.as(
+              Effect.logWarning("rate limiter unavailable", {
+                rule: rule.name,
+                policy: rule.onFailure,
+                reason: outcome.left.reason,
+                message: outcome.left.message
+              }),
+              rule.onFailure === "closed" ? jsonError(503, "Rate limiter unavailable", { "retry-after": "1" }) : undefined
+            )
           }
-          counted.push(outcome.right)
-          const { decision } = outcome.right
-          if (!decision.allowed) {
-            yield* Effect.logInfo("rate limited", { rule: bucket.name, client })
-            yield* Metric.increment(rateLimitRejections)
-            return jsonError(429, "Too many requests", {
+          const decision = outcome.right
+          counted.push({ name, policy, decision })
+          if (decision.allowed) return Effect.succeed(undefined)
+          return Effect.as(
+            Effect.zipRight(Effect.logInfo("rate limited", { rule: name, client }), Metric.increment(rateLimitRejections)),
+            jsonError(429, "Too many requests", {
               ...rateLimitFields(counted),
               "retry-after": String(Math.max(1, seconds(decision.resetAfter)))
             })
-          }
-          // The client's bucket admitted it: count it against the account it names, if the rule says.
-          if (i === 0 && rule.perAccount !== undefined) {
-            const account = yield* accountOf(request.source as Request)
-            if (Option.isSome(account)) {
-              buckets.push({ key: `account:${account.value}:${rule.name}`, name: `${rule.name}-account`, policy: rule.perAccount })
-            }
-          }
+          )
+        })
+
+      const refused = yield* countIn(`${client}:${rule.name}`, rule.name, rule.policy)
+      if (refused !== undefined) return refused
+      // The client's bucket admitted it: count it against the account it names, if the rule says.
+      if (rule.perAccount !== undefined) {
+        const account = yield* accountOf(request.source as Request)
+        if (Option.isSome(account)) {
+          const refusedForAccount = yield* countIn(`account:${account.value}:${rule.name}`, `${rule.name}-account`, rule.perAccount)
+          if (refusedForAccount !== undefined) return refusedForAccount
         }
-        if (counted.length > 0) yield* withHeaders(rateLimitFields(counted))
-        return yield* app
-      })
-    return middleware
-  })
+      }
+      if (counted.length > 0) yield* withHeaders(rateLimitFields(counted))
+      return yield* app
+    })
+  return middleware
+})

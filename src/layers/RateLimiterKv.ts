@@ -35,8 +35,10 @@ interface LocalCount {
   lastWriteAt: number
 }
 
-/** At most this many keys are remembered; windows that have ended are dropped first. */
+/** At most this many keys are remembered. */
 const maxLocalKeys = 10_000
+/** When full, forgetting goes down to this many, so that it happens once per thousand new keys. */
+const pruneTo = 9_000
 
 const toLimiterError = (error: KvError) => new RateLimiterError({ reason: storeFailureReason(error), message: error.message })
 
@@ -44,12 +46,17 @@ export const make = Effect.gen(function*() {
   const kv = yield* Kv
   const local = new Map<string, LocalCount>()
 
-  /** Forgets windows that have ended; if that is not enough, the oldest keys. */
+  /**
+   * Makes room once the map is full: forgets windows that have ended, then, if that is not enough,
+   * the keys whose current windows were opened longest ago (the map keeps them in that order). It frees a
+   * thousand places at a time, so its cost is spread over the new keys that follow, not paid by
+   * each of them.
+   */
   const prune = (now: number) => {
     if (local.size < maxLocalKeys) return
     for (const [key, entry] of local) if (entry.windowEnd <= now) local.delete(key)
     for (const key of local.keys()) {
-      if (local.size < maxLocalKeys) break
+      if (local.size <= pruneTo) break
       local.delete(key)
     }
   }
@@ -59,6 +66,8 @@ export const make = Effect.gen(function*() {
     if (existing !== undefined && existing.windowStart === window.start) return existing
     prune(now)
     const fresh = { windowStart: window.start, windowEnd: window.end, count: 0, written: 0, lastWriteAt: Number.NEGATIVE_INFINITY }
+    // Re-inserted, not updated in place: the map stays in the order windows were opened.
+    local.delete(key)
     local.set(key, fresh)
     return fresh
   }

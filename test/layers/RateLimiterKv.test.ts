@@ -92,6 +92,39 @@ describe("RateLimiter over Kv (fixed window)", () => {
       expect(puts).toBe(2)
     }))
 
+  it.effect("an isolate remembers at most 10,000 keys; a forgotten one is counted from KV again", () =>
+    Effect.gen(function*() {
+      let reads = 0
+      const counting = Layer.effect(
+        Kv,
+        Effect.map(Kv, (kv): KvService => ({
+          ...kv,
+          getWithMetadata: (key) => Effect.zipRight(Effect.sync(() => reads++), kv.getWithMetadata(key))
+        }))
+      ).pipe(Layer.provide(KvMemory.layer))
+      const limiter = yield* Effect.provide(RateLimiter, RateLimiterKv.layer.pipe(Layer.provide(counting)))
+      yield* TestClock.setTime(epoch)
+      // Spend a key's window a second at a time, so that every count is written to KV.
+      const spend = (key: string) =>
+        Effect.repeatN(Effect.zipRight(limiter.consume(key, fivePerMinute), TestClock.adjust("1 second")), 4)
+      yield* spend("oldest")
+      for (let i = 0; i < 9_998; i++) yield* limiter.consume(`client-${i}`, fivePerMinute)
+      yield* spend("recent")
+      // 10,000 keys known: both spent windows are denied from memory, without reading KV.
+      reads = 0
+      expect((yield* limiter.consume("oldest", fivePerMinute)).allowed).toBe(false)
+      expect((yield* limiter.consume("recent", fivePerMinute)).allowed).toBe(false)
+      expect(reads).toBe(0)
+      // One more key: room is made by forgetting the keys opened longest ago, "oldest" among them.
+      yield* limiter.consume("one-more", fivePerMinute)
+      reads = 0
+      expect((yield* limiter.consume("recent", fivePerMinute)).allowed).toBe(false)
+      expect(reads).toBe(0)
+      // Forgotten here, "oldest" is read from KV, where its count still denies it.
+      expect((yield* limiter.consume("oldest", fivePerMinute)).allowed).toBe(false)
+      expect(reads).toBe(1)
+    }))
+
   it.effect("a count written by another isolate is honoured", () =>
     run(Effect.gen(function*() {
       const kv = yield* Kv

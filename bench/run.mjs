@@ -5,8 +5,12 @@
 //
 //   npm run bench                      # defaults
 //   BENCH_REQUESTS=400 BENCH_ROUNDS=6 BENCH_CONCURRENCY=8 npm run bench
+//   BENCH_KINDS=auth npm run bench     # only the kinds whose name contains "auth"
+//
+// Besides req/s and latency it prints the server's CPU per request (wrangler's proxy and workerd,
+// read from /proc on Linux): on a shared machine it moves far less from run to run than req/s.
 import { spawn, execFileSync } from "node:child_process"
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
@@ -14,6 +18,8 @@ import { setTimeout as sleep } from "node:timers/promises"
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8)
+// Only the request kinds whose name contains this (e.g. BENCH_KINDS=auth); all by default.
+const ONLY = process.env.BENCH_KINDS
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" }
 const wrangler = join("node_modules", ".bin", "wrangler")
 const secret = "benchmark-secret-that-is-at-least-32-characters"
@@ -37,6 +43,7 @@ const start = async (name) => {
     "--var", `BETTER_AUTH_SECRET:${secret}`, ...t.vars.flatMap((v) => ["--var", v])
   ], { env, stdio: ["ignore", "ignore", "inherit"] })
   children.push(child)
+  t.pid = child.pid
   const base = `http://localhost:${t.port}`
   for (let i = 0; i < 120; i++) {
     try {
@@ -47,6 +54,33 @@ const start = async (name) => {
     }
   }
   throw new Error(`${name} did not start`)
+}
+
+/**
+ * CPU time (ms, user + system) used so far by a process and all its descendants: wrangler's proxy
+ * and the workerd processes serving the worker. Linux only (/proc); undefined elsewhere.
+ */
+const treeCpuMs = (rootPid) => {
+  if (!existsSync("/proc/self/stat")) return undefined
+  const stats = []
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      // Fields after the ")" closing the command name: state ppid ... utime(12) stime(13).
+      const text = readFileSync(`/proc/${entry}/stat`, "utf8")
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
+      stats.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) })
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const tree = new Set([rootPid])
+  for (let grew = true; grew;) {
+    grew = false
+    for (const s of stats) if (!tree.has(s.pid) && tree.has(s.ppid)) tree.add(s.pid), (grew = true)
+  }
+  // Linux reports these in USER_HZ, 100 per second.
+  return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.ticks, 0) * 10
 }
 
 const stop = () => {
@@ -72,7 +106,7 @@ const nextIp = () => {
   return `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`
 }
 
-const kinds = {
+const allKinds = {
   "GET /health (no I/O: the framework's floor)": (base) => [`${base}/health`, {}],
   "GET /api/me (Bearer)": (base, token) => [`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } }],
   "cached action hit": (base, token) => [`${base}/api/actions/analytics-summary?days=7`, { headers: { authorization: `Bearer ${token}` } }],
@@ -81,6 +115,8 @@ const kinds = {
     { headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": nextIp() } }
   ]
 }
+
+const kinds = Object.fromEntries(Object.entries(allKinds).filter(([name]) => ONLY === undefined || name.includes(ONLY)))
 
 /** `count` requests at `CONCURRENCY`; every latency in ms, the wall time, and the statuses. */
 const load = async (makeRequest, count) => {
@@ -138,12 +174,18 @@ const main = async () => {
 
   const rows = []
   for (const [kind, make] of Object.entries(kinds)) {
-    const results = { ours: { latencies: [], wall: 0, statuses: {} }, baseline: { latencies: [], wall: 0, statuses: {} } }
+    const results = {
+      ours: { latencies: [], wall: 0, statuses: {}, cpuMs: 0 },
+      baseline: { latencies: [], wall: 0, statuses: {}, cpuMs: 0 }
+    }
     const before = await kvCounters(ours)
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? ["ours", "baseline"] : ["baseline", "ours"]
       for (const name of order) {
+        const cpuBefore = treeCpuMs(targets[name].pid)
         const r = await load(() => make(bases[name], tokens[name]), REQUESTS)
+        const cpuAfter = treeCpuMs(targets[name].pid)
+        if (cpuBefore !== undefined && cpuAfter !== undefined) results[name].cpuMs += cpuAfter - cpuBefore
         results[name].latencies.push(...r.latencies)
         results[name].wall += r.wall
         for (const [s, n] of Object.entries(r.statuses)) results[name].statuses[s] = (results[name].statuses[s] ?? 0) + n
@@ -157,6 +199,8 @@ const main = async () => {
         rps: (results[name].latencies.length / results[name].wall) * 1000,
         p50: percentile(sorted, 50),
         p99: percentile(sorted, 99),
+        // Server CPU per request: what the worker costs the machine, steadier than req/s here.
+        cpuMicros: existsSync("/proc/self/stat") ? (results[name].cpuMs * 1000) / results[name].latencies.length : Number.NaN,
         statuses: results[name].statuses
       }
     }
@@ -165,24 +209,24 @@ const main = async () => {
 
   const fmt = (n) => n.toFixed(n >= 100 ? 0 : 2)
   console.log("")
-  console.log("| request kind | target | req/s | p50 ms | p99 ms | statuses |")
-  console.log("| --- | --- | ---: | ---: | ---: | --- |")
+  console.log("| request kind | target | req/s | p50 ms | p99 ms | server CPU µs/req | statuses |")
+  console.log("| --- | --- | ---: | ---: | ---: | ---: | --- |")
   for (const row of rows) {
     for (const name of ["ours", "baseline"]) {
       const r = row[name]
-      console.log(`| ${row.kind} | ${name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${JSON.stringify(r.statuses)} |`)
+      console.log(`| ${row.kind} | ${name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.cpuMicros)} | ${JSON.stringify(r.statuses)} |`)
     }
   }
   console.log("")
-  console.log("| request kind | req/s ours/baseline | p50 ours/baseline | p99 ours/baseline | KV reads/req | KV writes/req |")
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: |")
+  console.log("| request kind | req/s ours/baseline | p50 ours/baseline | p99 ours/baseline | server CPU ours/baseline | KV reads/req | KV writes/req |")
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
   for (const row of rows) {
-    console.log(`| ${row.kind} | ${(row.ours.rps / row.baseline.rps).toFixed(2)} | ${(row.ours.p50 / row.baseline.p50).toFixed(2)} | ${(row.ours.p99 / row.baseline.p99).toFixed(2)} | ${row.kvReads} | ${row.kvWrites} |`)
+    console.log(`| ${row.kind} | ${(row.ours.rps / row.baseline.rps).toFixed(2)} | ${(row.ours.p50 / row.baseline.p50).toFixed(2)} | ${(row.ours.p99 / row.baseline.p99).toFixed(2)} | ${(row.ours.cpuMicros / row.baseline.cpuMicros).toFixed(2)} | ${row.kvReads} | ${row.kvWrites} |`)
   }
   console.log("")
   console.log(`bundle (wrangler deploy --dry-run --minify): ours ${bundleSize("wrangler.toml")}, baseline ${bundleSize("bench/baseline/wrangler.toml")}`)
   mkdirSync("bench/results", { recursive: true })
-  writeFileSync("bench/results/latest.json", JSON.stringify({ at: new Date().toISOString(), REQUESTS, ROUNDS, CONCURRENCY, rows }, null, 2))
+  if (ONLY === undefined) writeFileSync("bench/results/latest.json", JSON.stringify({ at: new Date().toISOString(), REQUESTS, ROUNDS, CONCURRENCY, rows }, null, 2))
 }
 
 main().then(() => process.exit(0), (error) => {

@@ -9,7 +9,7 @@ import { Cause, Clock, Duration, Effect, Exit, Layer, Metric, Option, Schema } f
 import { runInBackground } from "../services/BackgroundTasks.js"
 import { Cache, CacheError, cacheKey, defaultTtl } from "../services/Cache.js"
 import type { CacheOptions, CacheService } from "../services/Cache.js"
-import { Kv } from "../services/Kv.js"
+import { jsonCodec, Kv } from "../services/Kv.js"
 import { ttlCovering } from "../services/KvValidation.js"
 import { cacheHits, cacheMisses, cacheStaleHits } from "../services/Metrics.js"
 
@@ -68,7 +68,7 @@ export const make = Effect.gen(function*() {
 
   const store = <A, I>(key: string, schema: Schema.Schema<A, I, never>, value: A, ttl: Duration.Duration, grace: Duration.Duration) =>
     Effect.gen(function*() {
-      const json = yield* Schema.encode(Schema.parseJson(schema))(value)
+      const json = yield* jsonCodec(schema).encode(value)
       const now = yield* Clock.currentTimeMillis
       const freshUntil = now + Duration.toMillis(ttl)
       const staleUntil = freshUntil + Duration.toMillis(grace)
@@ -98,7 +98,7 @@ export const make = Effect.gen(function*() {
       )
       if (Option.isSome(entry)) {
         const freshness = Option.flatMap(entry.value.metadata, decodeFreshness)
-        const decoded = yield* Effect.option(Schema.decodeUnknown(Schema.parseJson(schema))(entry.value.value))
+        const decoded = yield* Effect.option(jsonCodec(schema).decode(entry.value.value))
         if (Option.isNone(decoded) || Option.isNone(freshness)) {
           yield* Effect.logWarning("cache entry does not decode; recomputing", { key })
         } else {

@@ -6,13 +6,25 @@
 import { Effect, Layer, ParseResult, Schema } from "effect"
 import { Database, DatabaseError } from "../services/Database.js"
 
+const decoders = new WeakMap<object, (rows: unknown) => Effect.Effect<ReadonlyArray<unknown>, ParseResult.ParseError, unknown>>()
+
+/** The decoder of an array of `row`, built once per row schema (building one compiles a parser). */
+const rowsDecoder = <A, I, R>(row: Schema.Schema<A, I, R>) => {
+  let decode = decoders.get(row)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknown(Schema.Array(row))
+    decoders.set(row, decode)
+  }
+  return decode as (rows: unknown) => Effect.Effect<ReadonlyArray<A>, ParseResult.ParseError, R>
+}
+
 const failed = (cause: unknown) => new DatabaseError({ message: cause instanceof Error ? cause.message : String(cause) })
 
 export const make = (d1: D1Database) =>
   Database.of({
     all: (row, sql, ...params) =>
       Effect.tryPromise({ try: () => d1.prepare(sql).bind(...params).all(), catch: failed }).pipe(
-        Effect.flatMap((result) => Schema.decodeUnknown(Schema.Array(row))(result.results)),
+        Effect.flatMap((result) => rowsDecoder(row)(result.results)),
         Effect.mapError((error) =>
           ParseResult.isParseError(error) ? new DatabaseError({ message: `row does not match its schema: ${error.message}` }) : error
         ),

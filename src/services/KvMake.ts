@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { Clock, Effect, Metric, Option, Schema } from "effect"
-import { schemaError } from "./Kv.js"
+import { Clock, Effect, Metric, Option } from "effect"
+import { jsonCodec, schemaError } from "./Kv.js"
 import type { KvBackend, KvService } from "./Kv.js"
 import { validateBulkKeys, validateKey, validateList, validatePut } from "./KvValidation.js"
 import { kvOperations } from "./Metrics.js"
@@ -39,7 +39,7 @@ export const make = (backend: KvBackend): KvService => {
     get,
     getWithMetadata,
     getJson: (key, schema) => {
-      const decode = Schema.decode(Schema.parseJson(schema))
+      const { decode } = jsonCodec(schema)
       return Effect.flatMap(get(key), (text) =>
         Option.isNone(text)
           ? Effect.succeed(Option.none())
@@ -51,7 +51,7 @@ export const make = (backend: KvBackend): KvService => {
     getMany: (keys) => Effect.flatMap(validateBulkKeys(keys), (keys) => countGetMany(backend.getMany(keys))),
     put,
     putJson: (key, schema, value, options) =>
-      Schema.encode(Schema.parseJson(schema))(value).pipe(
+      jsonCodec(schema).encode(value).pipe(
         Effect.mapError((error) => schemaError(key, "encode", error)),
         Effect.flatMap((json) => put(key, json, options))
       ),

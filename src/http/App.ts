@@ -19,11 +19,11 @@ import { BackgroundTasks } from "../services/BackgroundTasks.js"
 import { SessionConfig } from "../services/SessionStore.js"
 import { Api } from "./Api.js"
 import type { AppConfig } from "./Config.js"
-import { isolated } from "../services/Isolated.js"
+import { isolated, runPromise } from "../services/Isolated.js"
 import * as JsonErrors from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
 import * as RateLimit from "./RateLimit.js"
-import { MetricsRouteLive, RoutesLive } from "./Routes.js"
+import { BetterAuthRoutes, MetricsRouteLive, RoutesLive } from "./Routes.js"
 
 export interface AppOptions extends AppConfig {
   /** Replaces the default rate-limit rules (`RateLimit.RateLimitRules.layer({...})`). */
@@ -98,15 +98,19 @@ export const makeWebHandler = (config: AppOptions) => {
     HttpApiBuilder.Router.Live,
     HttpApiBuilder.Middleware.layer,
     Observability.loggerLayer,
-    withoutHttpSpans
+    withoutHttpSpans,
+    BetterAuthRoutes.layer
   ).pipe(Layer.provide(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer))))
   const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
   const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))
+  const authRoutes = Context.get(runtime.context, BetterAuthRoutes)
   return {
     /** Answers `request`; background work (e.g. cache refreshes) is kept alive by `ctx.waitUntil`. */
-    handler: (request: Request, ctx?: Pick<ExecutionContext, "waitUntil">) =>
-      handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined),
+    handler: (request: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> =>
+      authRoutes.matches(request.url)
+        ? runPromise(runtime, authRoutes.respond(request))
+        : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined),
     dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

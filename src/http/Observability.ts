@@ -9,7 +9,7 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Clock, Effect, FiberRef, FiberRefs, HashMap, Logger, LogLevel, Metric } from "effect"
+import { Cause, Clock, Effect, FiberRef, FiberRefs, HashMap, Logger, LogLevel, Metric } from "effect"
 
 /** The id of the request the current fiber is answering, if any. */
 export const currentRequestId = FiberRef.unsafeMake<string | undefined>(undefined)
@@ -36,6 +36,39 @@ export const requestIdOf = (headers: Readonly<Record<string, string | undefined>
   return ray !== undefined && requestIdPattern.test(ray) ? ray : crypto.randomUUID()
 }
 
+/** Whether the access log is on: it is written at Debug, and costs nothing when Debug is off. */
+const accessLogEnabled = Effect.map(FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.lessThanEqual(LogLevel.Debug))
+
+/**
+ * What every answer goes through on its way out: `finish` (e.g. `JsonErrors.toJsonError`), the
+ * `X-Request-Id` stamp and, when enabled, the access-log line.
+ */
+const finishing = (
+  request: HttpServerRequest.HttpServerRequest,
+  requestId: string,
+  finish: (response: HttpServerResponse.HttpServerResponse) => HttpServerResponse.HttpServerResponse,
+  accessLog: boolean,
+  started: number
+) =>
+(response: HttpServerResponse.HttpServerResponse): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+  const answer = HttpServerResponse.setHeader(finish(response), "x-request-id", requestId)
+  if (!accessLog) return Effect.succeed(answer)
+  return Effect.map(Clock.currentTimeMillis, (finished) => finished - started).pipe(
+    Effect.flatMap((ms) =>
+      Effect.logDebug("request").pipe(
+        Effect.annotateLogs({
+          requestId,
+          method: request.method,
+          path: request.url.split("?", 1)[0]!.slice(0, 256),
+          status: response.status,
+          ms
+        })
+      )
+    ),
+    Effect.as(answer)
+  )
+}
+
 /**
  * Gives the request its id and, on the way out, passes every response through `finish` (e.g.
  * `JsonErrors.toJsonError`) before stamping it with `X-Request-Id`. One pre-response handler does
@@ -46,28 +79,34 @@ export const middleware = (finish: (response: HttpServerResponse.HttpServerRespo
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const requestId = requestIdOf(request.headers)
-    // The access log costs nothing unless Debug is enabled.
-    const accessLog = LogLevel.lessThanEqual(yield* FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+    const accessLog = yield* accessLogEnabled
     const started = accessLog ? yield* Clock.currentTimeMillis : 0
-    yield* HttpApp.appendPreResponseHandler((_request, response) => {
-      const answer = HttpServerResponse.setHeader(finish(response), "x-request-id", requestId)
-      if (!accessLog) return Effect.succeed(answer)
-      return Effect.map(Clock.currentTimeMillis, (finished) => finished - started).pipe(
-        Effect.flatMap((ms) =>
-          Effect.logDebug("request").pipe(
-            Effect.annotateLogs({
-              requestId,
-              method: request.method,
-              path: request.url.split("?", 1)[0]!.slice(0, 256),
-              status: response.status,
-              ms
-            })
-          )
-        ),
-        Effect.as(answer)
-      )
-    })
+    const done = finishing(request, requestId, finish, accessLog, started)
+    yield* HttpApp.appendPreResponseHandler((_request, response) => done(response))
     return yield* Effect.locally(app, currentRequestId, requestId)
+  })
+
+/**
+ * The same for an answer computed outside an `HttpApp` (see `Routes.BetterAuthRoutes`): `respond`
+ * runs with the request's id in its logs, and anything it fails or dies with is logged and
+ * answered 500, so every answer is finished and stamped alike.
+ */
+export const answer = (
+  request: HttpServerRequest.HttpServerRequest,
+  finish: (response: HttpServerResponse.HttpServerResponse) => HttpServerResponse.HttpServerResponse,
+  respond: Effect.Effect<HttpServerResponse.HttpServerResponse>
+): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+  Effect.suspend(() => {
+    const requestId = requestIdOf(request.headers)
+    return Effect.flatMap(accessLogEnabled, (accessLog) =>
+      Effect.flatMap(accessLog ? Clock.currentTimeMillis : Effect.succeed(0), (started) =>
+        respond.pipe(
+          Effect.catchAllCause((cause) =>
+            Effect.as(Effect.logError("request failed", Cause.pretty(cause)), HttpServerResponse.empty({ status: 500 }))
+          ),
+          Effect.flatMap(finishing(request, requestId, finish, accessLog, started)),
+          Effect.locally(currentRequestId, requestId)
+        )))
   })
 
 /** Counters as plain JSON: `[{ name, tags, count }]`. */

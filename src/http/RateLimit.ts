@@ -158,7 +158,6 @@ const seconds = (duration: Duration.Duration) => Math.max(0, Math.ceil(Duration.
 const withHeaders = (headers: Record<string, string>) =>
   HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(HttpServerResponse.setHeaders(response, headers)))
 
-/** The middleware: counts requests to limited routes and answers 429 once a bucket is spent. */
 /** A bucket that was counted for this request, and what it said. */
 interface Counted {
   readonly name: string
@@ -196,60 +195,80 @@ export const accountOf = (request: Request): Effect.Effect<Option.Option<string>
     return Option.some(Array.from(new Uint8Array(digest).slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join(""))
   })
 
-export const make = Effect.gen(function*() {
+/** What the limiter says of a request: refused with this answer, or admitted with these headers. */
+export type Verdict =
+  | { readonly _tag: "Refused"; readonly response: HttpServerResponse.HttpServerResponse }
+  | { readonly _tag: "Admitted"; readonly headers: Record<string, string> }
+
+const admittedUnlimited: Verdict = { _tag: "Admitted", headers: {} }
+
+/**
+ * Counts a request in the buckets of the rule covering it: the `Verdict`. Requests no rule covers
+ * are admitted without I/O.
+ */
+export const makeDecide = Effect.gen(function*() {
   const limiter = yield* RateLimiter
   const settings = yield* RateLimitRules
 
-  const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
-    Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const rule = matchRule(settings.rules, normalizeEndpoint(pathOf(request.url)))
-      if (rule === undefined) return yield* app
+  return (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Verdict> => {
+    const rule = matchRule(settings.rules, normalizeEndpoint(pathOf(request.url)))
+    if (rule === undefined) return Effect.succeed(admittedUnlimited)
+    const client = clientBucket(request.headers, settings.trustForwardedFor)
+    const counted: Array<Counted> = []
 
-      const client = clientBucket(request.headers, settings.trustForwardedFor)
-      const counted: Array<Counted> = []
-
-      /**
-       * Counts the request in one bucket: the answer that refuses it (429, or 503 when the limiter
-       * failed and the rule fails closed), or `undefined` to go on.
-       */
-      const countIn = (key: string, name: string, policy: RateLimitPolicy) =>
-        Effect.flatMap(Effect.either(limiter.consume(key, policy)), (outcome) => {
-          if (Either.isLeft(outcome)) {
-            return Effect.as(
-              Effect.logWarning("rate limiter unavailable", {
-                rule: rule.name,
-                policy: rule.onFailure,
-                reason: outcome.left.reason,
-                message: outcome.left.message
-              }),
-              rule.onFailure === "closed" ? jsonError(503, "Rate limiter unavailable", { "retry-after": "1" }) : undefined
-            )
-          }
-          const decision = outcome.right
-          counted.push({ name, policy, decision })
-          if (decision.allowed) return Effect.succeed(undefined)
+    /**
+     * Counts the request in one bucket: the answer that refuses it (429, or 503 when the limiter
+     * failed and the rule fails closed), or `undefined` to go on.
+     */
+    const countIn = (key: string, name: string, policy: RateLimitPolicy) =>
+      Effect.flatMap(Effect.either(limiter.consume(key, policy)), (outcome) => {
+        if (Either.isLeft(outcome)) {
           return Effect.as(
-            Effect.zipRight(Effect.logInfo("rate limited", { rule: name, client }), Metric.increment(rateLimitRejections)),
-            jsonError(429, "Too many requests", {
-              ...rateLimitFields(counted),
-              "retry-after": String(Math.max(1, seconds(decision.resetAfter)))
-            })
+            Effect.logWarning("rate limiter unavailable", {
+              rule: rule.name,
+              policy: rule.onFailure,
+              reason: outcome.left.reason,
+              message: outcome.left.message
+            }),
+            rule.onFailure === "closed" ? jsonError(503, "Rate limiter unavailable", { "retry-after": "1" }) : undefined
           )
-        })
-
-      const refused = yield* countIn(`${client}:${rule.name}`, rule.name, rule.policy)
-      if (refused !== undefined) return refused
-      // The client's bucket admitted it: count it against the account it names, if the rule says.
-      if (rule.perAccount !== undefined) {
-        const account = yield* accountOf(request.source as Request)
-        if (Option.isSome(account)) {
-          const refusedForAccount = yield* countIn(`account:${account.value}:${rule.name}`, `${rule.name}-account`, rule.perAccount)
-          if (refusedForAccount !== undefined) return refusedForAccount
         }
-      }
-      if (counted.length > 0) yield* withHeaders(rateLimitFields(counted))
-      return yield* app
+        const decision = outcome.right
+        counted.push({ name, policy, decision })
+        if (decision.allowed) return Effect.succeed(undefined)
+        return Effect.as(
+          Effect.zipRight(Effect.logInfo("rate limited", { rule: name, client }), Metric.increment(rateLimitRejections)),
+          jsonError(429, "Too many requests", {
+            ...rateLimitFields(counted),
+            "retry-after": String(Math.max(1, seconds(decision.resetAfter)))
+          })
+        )
+      })
+
+    const refused = (response: HttpServerResponse.HttpServerResponse): Verdict => ({ _tag: "Refused", response })
+    const admitted = (): Verdict => ({ _tag: "Admitted", headers: counted.length > 0 ? rateLimitFields(counted) : {} })
+
+    return Effect.flatMap(countIn(`${client}:${rule.name}`, rule.name, rule.policy), (refusal) => {
+      if (refusal !== undefined) return Effect.succeed(refused(refusal))
+      // The client's bucket admitted it: count it against the account it names, if the rule says.
+      const perAccount = rule.perAccount
+      if (perAccount === undefined) return Effect.sync(admitted)
+      return Effect.flatMap(accountOf(request.source as Request), (account) =>
+        Option.isNone(account)
+          ? Effect.sync(admitted)
+          : Effect.map(
+            countIn(`account:${account.value}:${rule.name}`, `${rule.name}-account`, perAccount),
+            (refusal) => (refusal === undefined ? admitted() : refused(refusal))
+          ))
     })
-  return middleware
+  }
 })
+
+/** The middleware: counts requests to limited routes and answers 429 once a bucket is spent. */
+export const make = Effect.map(makeDecide, (decide) =>
+  <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+      Effect.flatMap(decide(request), (verdict) => {
+        if (verdict._tag === "Refused") return Effect.succeed(verdict.response)
+        return Object.keys(verdict.headers).length === 0 ? app : Effect.zipRight(withHeaders(verdict.headers), app)
+      })))

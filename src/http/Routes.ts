@@ -6,14 +6,15 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { Auth } from "../services/Auth.js"
 import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
 import * as AnalyticsSummary from "./actions/AnalyticsSummary.js"
 import { Api } from "./Api.js"
 import { authenticated } from "./Authentication.js"
-import { jsonError } from "./JsonErrors.js"
-import { countersSnapshot } from "./Observability.js"
+import { jsonError, toJsonError } from "./JsonErrors.js"
+import * as Observability from "./Observability.js"
+import * as RateLimit from "./RateLimit.js"
 
 export const SystemLive = HttpApiBuilder.group(Api, "system", (handlers) =>
   handlers.handle("health", () => Effect.succeed({ status: "ok" as const })))
@@ -41,11 +42,12 @@ const passThrough = (response: Response) => {
   return HttpServerResponse.raw(response, { status: response.status, headers })
 }
 
-/** Better Auth answers everything under `/api/auth/`; when it cannot, the client gets a 503. */
-const authRoute = (auth: Auth["Type"]) =>
-  Effect.gen(function*() {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  return yield* auth.handle(request.source as Request).pipe(
+export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) =>
+  handlers.handle("analyticsSummary", ({ urlParams }) => authenticated(AnalyticsSummary.handler(urlParams))))
+
+/** Better Auth's answer to `request`; when it cannot answer, the client gets a 503. */
+const authRoute = (auth: Auth["Type"], request: Request) =>
+  auth.handle(request).pipe(
     Effect.map(passThrough),
     Effect.catchTag("AuthUnavailable", (error) =>
       Effect.zipRight(
@@ -53,16 +55,53 @@ const authRoute = (auth: Auth["Type"]) =>
         Effect.succeed(jsonError(503, "Service unavailable"))
       ))
   )
-})
 
-export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) =>
-  handlers.handle("analyticsSummary", ({ urlParams }) => authenticated(AnalyticsSummary.handler(urlParams))))
+/** Where Better Auth's routes live: every path under it is Better Auth's. */
+export const authBasePath = "/api/auth"
 
-export const AuthRoutesLive = HttpApiBuilder.Router.use((router) =>
-  Effect.flatMap(Auth, (auth) => router.all("/api/auth/*", authRoute(auth))))
+/**
+ * Better Auth's routes (`/api/auth/*`), answered beside the HttpApi app rather than through its
+ * router. Better Auth routes and validates its own requests, and these routes are not part of the
+ * typed API, so they skip the router, the API's middleware stack and the platform's request
+ * handling, which cost more than Better Auth itself on a session read. What the rest of the API
+ * gives every request they get too, from the same code: a request id in logs and `X-Request-Id`
+ * (`Observability.answer`), the rate limits (`RateLimit.makeDecide`), JSON error bodies
+ * (`JsonErrors.toJsonError`), and a 503 when Better Auth fails.
+ */
+export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRoutes")<BetterAuthRoutes, {
+  /** Whether `url` (absolute, as workerd gives it) is one of Better Auth's. */
+  readonly matches: (url: string) => boolean
+  /** The answer to `request`; never fails (a failure is a logged 500). */
+  readonly respond: (request: Request) => Effect.Effect<Response>
+}>() {
+  static readonly layer = Layer.effect(
+    BetterAuthRoutes,
+    Effect.gen(function*() {
+      const auth = yield* Auth
+      const decide = yield* RateLimit.makeDecide
+      const prefix = `${authBasePath}/`
+      const answer = (request: HttpServerRequest.HttpServerRequest) =>
+        Effect.flatMap(decide(request), (verdict) =>
+          verdict._tag === "Refused"
+            ? Effect.succeed(verdict.response)
+            : Effect.map(authRoute(auth, request.source as Request), HttpServerResponse.setHeaders(verdict.headers)))
+      return {
+        matches: (url) => RateLimit.pathOf(url).startsWith(prefix),
+        respond: (request) =>
+          Effect.suspend(() => {
+            const serverRequest = HttpServerRequest.fromWeb(request)
+            return Effect.map(
+              Observability.answer(serverRequest, toJsonError, answer(serverRequest)),
+              (response) => HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD" })
+            )
+          })
+      }
+    })
+  )
+}
 
 /** `GET /metrics`: the counters as JSON. Mounted only when METRICS_ENABLED is "true". */
 export const MetricsRouteLive = HttpApiBuilder.Router.use((router) =>
-  router.get("/metrics", Effect.map(countersSnapshot, (counters) => HttpServerResponse.unsafeJson({ counters }))))
+  router.get("/metrics", Effect.map(Observability.countersSnapshot, (counters) => HttpServerResponse.unsafeJson({ counters }))))
 
-export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, ActionsLive, AuthRoutesLive)
+export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, ActionsLive)

@@ -17,6 +17,7 @@ import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
 import { SessionConfig } from "../services/SessionStore.js"
+import { Tracing } from "../services/Tracing.js"
 import { Api } from "./Api.js"
 import type { AppConfig } from "./Config.js"
 import { isolated, runPromise } from "../services/Isolated.js"
@@ -28,6 +29,8 @@ import { BetterAuthRoutes, MetricsRouteLive, RoutesLive } from "./Routes.js"
 export interface AppOptions extends AppConfig {
   /** Replaces the default rate-limit rules (`RateLimit.RateLimitRules.layer({...})`). */
   readonly rateLimits?: Layer.Layer<RateLimit.RateLimitRules>
+  /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
+  readonly tracing?: boolean
 }
 
 /** Every service the HTTP layer needs, over the worker's bindings. */
@@ -47,6 +50,7 @@ export const servicesLayer = (config: AppOptions) => {
   const cache = CacheKv.layer.pipe(Layer.provide(kv))
   const database = DatabaseD1.layer(config.db)
   return Layer.mergeAll(
+    config.tracing ? Tracing.enabled : Layer.empty,
     kv,
     sessionConfig,
     sessionStore,
@@ -80,8 +84,8 @@ export const apiLayer = (options: { readonly exposeMetrics: boolean }) =>
 
 /**
  * No per-request HTTP server span: with no tracer installed it only costs (URL parsing, header
- * redaction, span attributes). Installing an OpenTelemetry tracer? Drop this layer to get them back;
- * the services' own spans (SessionStore, RateLimiter, Cache, Auth) are always there.
+ * redaction, span attributes). Installing an OpenTelemetry tracer? Drop this layer to get them back,
+ * and set `tracing` for the services' own spans (SessionStore, RateLimiter, Cache, Auth).
  */
 const withoutHttpSpans = Layer.scopedDiscard(Effect.locallyScoped(HttpMiddleware.currentTracerDisabledWhen, () => true))
 
@@ -99,7 +103,8 @@ export const makeWebHandler = (config: AppOptions) => {
     HttpApiBuilder.Middleware.layer,
     Observability.loggerLayer,
     withoutHttpSpans,
-    BetterAuthRoutes.layer
+    BetterAuthRoutes.layer,
+    config.tracing ? Tracing.enabled : Layer.empty
   ).pipe(Layer.provide(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer))))
   const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))

@@ -10,6 +10,7 @@ import { Auth } from "../services/Auth.js"
 import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
 import { SessionStore } from "../services/SessionStore.js"
 import { ServiceUnavailable, Unauthorized } from "./Errors.js"
+import { traced } from "../services/Tracing.js"
 
 /**
  * The credential of an `Authorization` header with the Bearer scheme (case-insensitive, RFC 9110),
@@ -46,7 +47,7 @@ export const authenticate = Effect.gen(function*() {
       Effect.logError("session store unavailable while authenticating", error.message),
       Effect.fail(new ServiceUnavailable({ error: "Session store unavailable" }))
     )),
-  Effect.withSpan("authenticate", { captureStackTrace: false })
+  traced("authenticate")
 )
 
 /**

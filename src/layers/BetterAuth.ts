@@ -17,6 +17,7 @@ import { Auth, AuthUnavailable } from "../services/Auth.js"
 import { runPromise } from "../services/Isolated.js"
 import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
+import { traced } from "../services/Tracing.js"
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database
@@ -171,7 +172,7 @@ export const make = Effect.gen(function*() {
             ? Effect.fail(new AuthUnavailable({ message: `auth handler answered ${response.status}` }))
             : Effect.succeed(response)
         ),
-        Effect.withSpan("Auth.handle", { captureStackTrace: false })
+        traced("Auth.handle")
       ),
     sessionToken: (credential) =>
       credential.includes(".") || credential.includes("%")

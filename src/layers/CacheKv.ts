@@ -12,6 +12,7 @@ import type { CacheOptions, CacheService } from "../services/Cache.js"
 import { jsonCodec, Kv } from "../services/Kv.js"
 import { ttlCovering } from "../services/KvValidation.js"
 import { cacheHits, cacheMisses, cacheStaleHits } from "../services/Metrics.js"
+import { traced } from "../services/Tracing.js"
 
 const Freshness = Schema.Struct({ freshUntil: Schema.Number, staleUntil: Schema.Number })
 const decodeFreshness = Schema.decodeUnknownOption(Freshness)
@@ -123,7 +124,7 @@ export const make = Effect.gen(function*() {
       }
       yield* Metric.increment(cacheMisses)
       return yield* singleFlight(key, computeAndStore)
-    }).pipe(Effect.withSpan("Cache.getOrSet", { attributes: { key }, captureStackTrace: false }))
+    }).pipe(traced("Cache.getOrSet", { key }))
 
   return Cache.of({
     getOrSet,

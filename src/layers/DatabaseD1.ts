@@ -5,6 +5,7 @@
  */
 import { Effect, Layer, ParseResult, Schema } from "effect"
 import { Database, DatabaseError } from "../services/Database.js"
+import { traced } from "../services/Tracing.js"
 
 const decoders = new WeakMap<object, (rows: unknown) => Effect.Effect<ReadonlyArray<unknown>, ParseResult.ParseError, unknown>>()
 
@@ -28,12 +29,12 @@ export const make = (d1: D1Database) =>
         Effect.mapError((error) =>
           ParseResult.isParseError(error) ? new DatabaseError({ message: `row does not match its schema: ${error.message}` }) : error
         ),
-        Effect.withSpan("Database.all", { captureStackTrace: false })
+        traced("Database.all")
       ),
     run: (sql, ...params) =>
       Effect.tryPromise({ try: () => d1.prepare(sql).bind(...params).run(), catch: failed }).pipe(
         Effect.map((result) => result.meta.changes),
-        Effect.withSpan("Database.run", { captureStackTrace: false })
+        traced("Database.run")
       )
   })
 

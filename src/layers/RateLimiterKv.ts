@@ -21,6 +21,7 @@ import type { KvError } from "../services/Kv.js"
 import { ttlCovering } from "../services/KvValidation.js"
 import { currentWindow, RateLimiter, RateLimiterError } from "../services/RateLimiter.js"
 import type { RateLimitPolicy } from "../services/RateLimiter.js"
+import { traced } from "../services/Tracing.js"
 
 const WindowMetadata = Schema.Struct({ windowStart: Schema.Number, windowMillis: Schema.Number })
 const decodeWindow = Schema.decodeUnknownOption(WindowMetadata)
@@ -125,7 +126,7 @@ export const make = Effect.gen(function*() {
       entry.count = Math.max(entry.count, storedCount + 1)
       yield* record(kvKey, entry, window, now)
       return decide(Math.max(reserved, storedCount + 1), true)
-    }).pipe(Effect.mapError(toLimiterError), Effect.withSpan("RateLimiter.consume", { captureStackTrace: false }))
+    }).pipe(Effect.mapError(toLimiterError), traced("RateLimiter.consume"))
 
   return RateLimiter.of({ consume })
 })

@@ -21,6 +21,7 @@ import {
   SessionStoreError,
   storageKey
 } from "../services/SessionStore.js"
+import { traced } from "../services/Tracing.js"
 
 const Expiry = Schema.Struct({ expiresAt: Schema.Number })
 const decodeExpiry = Schema.decodeUnknownOption(Expiry)
@@ -95,7 +96,7 @@ export const make = Effect.gen(function*() {
     readSession(token).pipe(
       Effect.map(Option.map(({ record }) => record)),
       Effect.mapError(toStoreError),
-      Effect.withSpan("SessionStore.lookup", { captureStackTrace: false })
+      traced("SessionStore.lookup")
     )
 
   /** Moves this session's entry in Better Auth's active-sessions list to its new expiry. */
@@ -136,7 +137,7 @@ export const make = Effect.gen(function*() {
           Effect.as(Effect.logWarning("session refresh not written", error.message), Option.some(record))
         )
       )
-    }).pipe(Effect.mapError(toStoreError), Effect.withSpan("SessionStore.refresh", { captureStackTrace: false }))
+    }).pipe(Effect.mapError(toStoreError), traced("SessionStore.refresh"))
 
   return SessionStore.of({
     lookup,

@@ -48,18 +48,23 @@ export const make = Effect.gen(function*() {
   const local = new Map<string, LocalCount>()
 
   /**
-   * Makes room once the map is full: forgets windows that have ended, then, if that is not enough,
-   * the keys whose current windows were opened longest ago (the map keeps them in that order). It frees a
+   * Makes room once the map is full, forgetting first windows that have ended, then keys whose
+   * count KV already holds, then, if that is still not enough, keys with a count not yet written
+   * (each group oldest first: the map keeps keys in the order their windows opened). It frees a
    * thousand places at a time, so its cost is spread over the new keys that follow, not paid by
    * each of them.
    */
   const prune = (now: number) => {
     if (local.size < maxLocalKeys) return
-    for (const [key, entry] of local) if (entry.windowEnd <= now) local.delete(key)
-    for (const key of local.keys()) {
-      if (local.size <= pruneTo) break
-      local.delete(key)
+    const forget = (which: (entry: LocalCount) => boolean) => {
+      for (const [key, entry] of local) {
+        if (local.size <= pruneTo) return
+        if (which(entry)) local.delete(key)
+      }
     }
+    for (const [key, entry] of local) if (entry.windowEnd <= now) local.delete(key)
+    forget((entry) => entry.count <= entry.written)
+    forget(() => true)
   }
 
   const entryFor = (key: string, window: ReturnType<typeof currentWindow>, now: number): LocalCount => {

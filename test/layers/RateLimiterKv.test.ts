@@ -125,6 +125,19 @@ describe("RateLimiter over Kv (fixed window)", () => {
       expect(reads).toBe(1)
     }))
 
+  it.effect("making room forgets keys whose count KV holds before a key with a count not yet written", () =>
+    run(Effect.gen(function*() {
+      const limiter = yield* RateLimiter
+      // Two requests in one instant: the first is written, the second is held back (1 write/s).
+      yield* limiter.consume("pending", fivePerMinute)
+      yield* limiter.consume("pending", fivePerMinute)
+      for (let i = 0; i < 9_999; i++) yield* limiter.consume(`client-${i}`, fivePerMinute)
+      // The 10,001st key makes room; "pending" is the oldest key but the only one KV is behind on.
+      yield* limiter.consume("one-more", fivePerMinute)
+      // Still remembered: this is its third request (KV alone says one).
+      expect((yield* limiter.consume("pending", fivePerMinute)).remaining).toBe(2)
+    })))
+
   it.effect("a count written by another isolate is honoured", () =>
     run(Effect.gen(function*() {
       const kv = yield* Kv

@@ -6,7 +6,7 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Context, Effect, Layer } from "effect"
+import { Cause, Context, Effect, Layer } from "effect"
 import { Auth } from "../services/Auth.js"
 import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
 import * as AnalyticsSummary from "./actions/AnalyticsSummary.js"
@@ -59,6 +59,9 @@ const authRoute = (auth: Auth["Type"], request: Request) =>
 /** Where Better Auth's routes live: every path under it is Better Auth's. */
 export const authBasePath = "/api/auth"
 
+/** A path under `authBasePath`, matched as the router matches: case and repeated slashes folded. */
+const authPath = /^\/+api\/+auth\//i
+
 /**
  * Better Auth's routes (`/api/auth/*`), answered beside the HttpApi app rather than through its
  * router. Better Auth routes and validates its own requests, and these routes are not part of the
@@ -66,7 +69,11 @@ export const authBasePath = "/api/auth"
  * handling, which cost more than Better Auth itself on a session read. What the rest of the API
  * gives every request they get too, from the same code: a request id in logs and `X-Request-Id`
  * (`Observability.answer`), the rate limits (`RateLimit.makeDecide`), JSON error bodies
- * (`JsonErrors.toJsonError`), and a 503 when Better Auth fails.
+ * (`JsonErrors.toJsonError`), and a 503 when Better Auth fails; anything else that fails is a
+ * logged JSON 500 that still carries the limiter's headers and the request id.
+ *
+ * A request whose client goes away is finished, not interrupted: Better Auth's writes (a session,
+ * an account) are not cut off halfway.
  */
 export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRoutes")<BetterAuthRoutes, {
   /** Whether `url` (absolute, as workerd gives it) is one of Better Auth's. */
@@ -79,21 +86,32 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
     Effect.gen(function*() {
       const auth = yield* Auth
       const decide = yield* RateLimit.makeDecide
-      const prefix = `${authBasePath}/`
       const answer = (request: HttpServerRequest.HttpServerRequest) =>
-        Effect.flatMap(decide(request), (verdict) =>
-          verdict._tag === "Refused"
-            ? Effect.succeed(verdict.response)
-            : Effect.map(authRoute(auth, request.source as Request), HttpServerResponse.setHeaders(verdict.headers)))
+        Effect.flatMap(decide(request), (verdict) => {
+          if (verdict._tag === "Refused") return Effect.succeed(verdict.response)
+          return authRoute(auth, request.source as Request).pipe(
+            Effect.catchAllCause((cause) =>
+              Effect.as(Effect.logError("auth route failed", Cause.pretty(cause)), jsonError(500))
+            ),
+            Effect.map(HttpServerResponse.setHeaders(verdict.headers))
+          )
+        })
       return {
-        matches: (url) => RateLimit.pathOf(url).startsWith(prefix),
+        matches: (url) => authPath.test(RateLimit.pathOf(url)),
         respond: (request) =>
           Effect.suspend(() => {
             const serverRequest = HttpServerRequest.fromWeb(request)
-            return Effect.map(
-              Observability.answer(serverRequest, toJsonError, answer(serverRequest)),
-              (response) => HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD" })
-            )
+            return Effect.flatMap(Observability.answer(serverRequest, toJsonError, answer(serverRequest)), (response) =>
+              Effect.try(() => HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD" })).pipe(
+                // E.g. a response whose headers cannot be set: still a JSON answer with its id.
+                Effect.catchAll((error) => {
+                  const requestId = response.headers["x-request-id"] ?? ""
+                  return Effect.as(
+                    Effect.logError("response not converted", { requestId, error: String(error.error) }),
+                    Response.json({ error: "Internal server error" }, { status: 500, headers: { "x-request-id": requestId } })
+                  )
+                })
+              ))
           })
       }
     })

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
+import * as RateLimit from "../../src/http/RateLimit.js"
+import { BetterAuthRoutes } from "../../src/http/Routes.js"
+import * as KvMemory from "../../src/layers/KvMemory.js"
+import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
+import { Auth } from "../../src/services/Auth.js"
+import type { AuthService } from "../../src/services/Auth.js"
+
+const routesWith = (handle: AuthService["handle"]) =>
+  BetterAuthRoutes.layer.pipe(
+    Layer.provide(Layer.succeed(Auth, Auth.of({ handle, sessionToken: () => Effect.succeed(Option.none()) }))),
+    Layer.provide(RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer))),
+    Layer.provide(RateLimit.RateLimitRules.layer())
+  )
+
+const get = (path: string) => new Request(`http://localhost:8787${path}`, { headers: { "cf-connecting-ip": "198.51.100.7" } })
+
+describe("BetterAuthRoutes: Better Auth's routes beside the API", () => {
+  it.effect("matches the paths the router sent to Better Auth: case and repeated slashes folded", () =>
+    Effect.gen(function*() {
+      const routes = yield* BetterAuthRoutes
+      for (const path of ["/api/auth/get-session", "/API/AUTH/get-session", "//api//auth/x", "/api/auth/"]) {
+        expect([path, routes.matches(`http://localhost:8787${path}`)]).toEqual([path, true])
+      }
+      for (const path of ["/api/auth", "/api/me", "/api/authx/y", "/x/api/auth/y"]) {
+        expect([path, routes.matches(`http://localhost:8787${path}`)]).toEqual([path, false])
+      }
+    }).pipe(Effect.provide(routesWith(() => Effect.succeed(new Response("{}"))))))
+
+  it.effect("Better Auth's answer gets the limiter's headers and a request id", () =>
+    Effect.gen(function*() {
+      const routes = yield* BetterAuthRoutes
+      const response = yield* routes.respond(get("/api/auth/get-session"))
+      expect(response.status).toBe(200)
+      expect(yield* Effect.promise(() => response.json())).toEqual({ session: null })
+      expect(response.headers.get("ratelimit")).toMatch(/^"auth";r=99;t=\d+$/)
+      expect(response.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9-]{1,64}$/)
+    }).pipe(Effect.provide(routesWith(() => Effect.sync(() => Response.json({ session: null }))))))
+
+  it.effect("a defect in Better Auth is a JSON 500 that still carries the limiter's headers and the id", () =>
+    Effect.gen(function*() {
+      const routes = yield* BetterAuthRoutes
+      const response = yield* routes.respond(get("/api/auth/sign-out"))
+      expect(response.status).toBe(500)
+      expect(yield* Effect.promise(() => response.json())).toEqual({ error: "Internal server error" })
+      expect(response.headers.get("ratelimit")).toMatch(/^"auth";r=99;t=\d+$/)
+      expect(response.headers.get("x-request-id")).not.toBeNull()
+    }).pipe(Effect.provide(routesWith(() => Effect.die(new Error("boom"))))))
+
+  it.effect("a non-JSON error from Better Auth is answered as JSON with its status", () =>
+    Effect.gen(function*() {
+      const routes = yield* BetterAuthRoutes
+      const response = yield* routes.respond(get("/api/auth/nowhere"))
+      expect(response.status).toBe(404)
+      expect(yield* Effect.promise(() => response.json())).toEqual({ error: "Not found" })
+    }).pipe(Effect.provide(routesWith(() => Effect.sync(() => new Response(null, { status: 404 }))))))
+})

@@ -9,6 +9,7 @@
 import { Either } from "effect"
 import { makeWebHandler } from "./App.js"
 import { readConfig } from "./Config.js"
+import { requestIdOf } from "./Observability.js"
 import type { Env } from "./Config.js"
 
 export type { Env } from "./Config.js"
@@ -19,7 +20,11 @@ const handlers = new Map<string, Handler>()
 
 const misconfigured = (problems: ReadonlyArray<string>): Handler => {
   console.error(JSON.stringify({ level: "ERROR", message: "worker misconfigured", problems }))
-  return async () => Response.json({ error: "Service misconfigured", problems }, { status: 503 })
+  return async (request) =>
+    Response.json(
+      { error: "Service misconfigured", problems },
+      { status: 503, headers: { "x-request-id": requestIdOf(Object.fromEntries(request.headers)) } }
+    )
 }
 
 const fingerprint = (env: Env) =>

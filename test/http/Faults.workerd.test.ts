@@ -57,8 +57,13 @@ describe("start-up configuration", () => {
 
   it("a misconfigured worker answers 503 JSON naming the problem, not a 500 with a stack trace", async () => {
     const worker = (await import("../../src/http/worker.js")).default
-    const response = await worker.fetch(new Request(`${origin}/api/me`), { ...env, BETTER_AUTH_SECRET: undefined } as never, {} as never)
+    const response = await worker.fetch(
+      new Request(`${origin}/api/me`, { headers: { "cf-ray": "8f1e2d3c4b5a6978-LHR" } }),
+      { ...env, BETTER_AUTH_SECRET: undefined } as never,
+      {} as never
+    )
     expect(response.status).toBe(503)
+    expect(response.headers.get("x-request-id")).toBe("8f1e2d3c4b5a6978-LHR")
     expect(await response.json()).toEqual({
       error: "Service misconfigured",
       problems: ["BETTER_AUTH_SECRET is not set (wrangler secret put BETTER_AUTH_SECRET)"]

@@ -5,19 +5,14 @@
  */
 import { Effect, Layer, ParseResult, Schema } from "effect"
 import { Database, DatabaseError } from "../services/Database.js"
+import { perSchema } from "../services/SchemaCache.js"
 import { traced } from "../services/Tracing.js"
 
-const decoders = new WeakMap<object, (rows: unknown) => Effect.Effect<ReadonlyArray<unknown>, ParseResult.ParseError, unknown>>()
+const rowsDecoders = perSchema((row) => Schema.decodeUnknown(Schema.Array(row)))
 
-/** The decoder of an array of `row`, built once per row schema (building one compiles a parser). */
-const rowsDecoder = <A, I, R>(row: Schema.Schema<A, I, R>) => {
-  let decode = decoders.get(row)
-  if (decode === undefined) {
-    decode = Schema.decodeUnknown(Schema.Array(row))
-    decoders.set(row, decode)
-  }
-  return decode as (rows: unknown) => Effect.Effect<ReadonlyArray<A>, ParseResult.ParseError, R>
-}
+/** The decoder of an array of `row`, built once per row schema (`perSchema`). */
+const rowsDecoder = <A, I, R>(row: Schema.Schema<A, I, R>) =>
+  rowsDecoders(row) as (rows: unknown) => Effect.Effect<ReadonlyArray<A>, ParseResult.ParseError, R>
 
 const failed = (cause: unknown) => new DatabaseError({ message: cause instanceof Error ? cause.message : String(cause) })
 

@@ -11,6 +11,7 @@
  */
 import { Context, Effect, Option, Schema } from "effect"
 import type { ParseResult } from "effect"
+import { perSchema } from "./SchemaCache.js"
 
 /** The KV operation that failed, as named by Cloudflare's error messages. */
 export const KvOperation = Schema.Literal("get", "put", "delete", "list")
@@ -166,18 +167,11 @@ export interface JsonCodec<A, R = never> {
   readonly encode: (value: A) => Effect.Effect<string, ParseResult.ParseError, R>
 }
 
-const codecs = new WeakMap<object, JsonCodec<any, any>>()
-
-/**
- * The JSON codec of `schema`, built once per schema and kept as long as the schema is. Building
- * one compiles a parser (about 100 µs for a small struct in Node), which a request must not pay
- * on every cache hit.
- */
-export const jsonCodec = <A, I, R>(schema: Schema.Schema<A, I, R>): JsonCodec<A, R> => {
-  const existing: JsonCodec<A, R> | undefined = codecs.get(schema)
-  if (existing !== undefined) return existing
+const jsonCodecs = perSchema((schema): JsonCodec<unknown, unknown> => {
   const json = Schema.parseJson(schema)
-  const codec: JsonCodec<A, R> = { decode: Schema.decodeUnknown(json), encode: Schema.encode(json) }
-  codecs.set(schema, codec)
-  return codec
-}
+  return { decode: Schema.decodeUnknown(json), encode: Schema.encode(json) }
+})
+
+/** The JSON codec of `schema`, built once per schema (`perSchema`), not on every cache hit. */
+export const jsonCodec = <A, I, R>(schema: Schema.Schema<A, I, R>): JsonCodec<A, R> =>
+  jsonCodecs(schema) as JsonCodec<A, R>

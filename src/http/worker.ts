@@ -23,7 +23,7 @@ const misconfigured = (problems: ReadonlyArray<string>): Handler => {
   return async (request) =>
     Response.json(
       { error: "Service misconfigured", problems },
-      { status: 503, headers: { "x-request-id": requestIdOf(Object.fromEntries(request.headers)) } }
+      { status: 503, headers: { "x-request-id": requestIdOf({ "cf-ray": request.headers.get("cf-ray") ?? undefined }) } }
     )
 }
 

@@ -7,7 +7,7 @@
  */
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 
-const reasons: Record<number, string> = {
+export const reasons: Record<number, string> = {
   400: "Bad request",
   401: "Unauthorized",
   403: "Forbidden",

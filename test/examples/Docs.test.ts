@@ -1,11 +1,18 @@
 // Every TypeScript block in README.md and docs/ is a real file of the project: compiled by
 // `npm run typecheck`, and run if it is a test. This keeps the pages and the files equal.
-import { existsSync, readdirSync, readFileSync } from "node:fs"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+// The project is typed for workerd (no Node types), so Node's modules are typed here by hand.
+const { existsSync, readdirSync, readFileSync } = (await import("node:fs" as string)) as {
+  existsSync(path: string): boolean
+  readdirSync(path: string): Array<string>
+  readFileSync(path: string, encoding: "utf8"): string
+}
+const { dirname, join } = (await import("node:path" as string)) as {
+  dirname(path: string): string
+  join(...parts: Array<string>): string
+}
+const root = (globalThis as unknown as { process: { cwd(): string } }).process.cwd()
 const pages = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]
 const checkedLanguages = new Set(["ts", "typescript", "js", "javascript", "tsx"])
 

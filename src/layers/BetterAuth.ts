@@ -22,6 +22,7 @@ import { runPromise } from "../services/Isolated.js"
 import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
+import { withClientErrors } from "./D1ClientErrors.js"
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database
@@ -121,7 +122,7 @@ export const options = (
     baseURL: config.baseURL,
     basePath: config.basePath ?? "/api/auth",
     secret: Redacted.value(config.secret),
-    database: config.database,
+    database: withClientErrors(config.database),
     ...(storage ? { secondaryStorage: storage } : {}),
     emailAndPassword: { enabled: true },
     plugins: [bearer(), ...(extra.plugins ?? [])],

@@ -365,6 +365,14 @@ describe("the Bearer path reads KV once when no refresh is due (6)", { timeout: 
 })
 
 describe("every error is JSON (7)", () => {
+  it("a signed-in POST /api/auth/delete-user (disabled) is a 404 with a JSON body", async () => {
+    const { token } = await signUp()
+    const response = await postJson("/api/auth/delete-user", {}, bearer(token))
+    expect(response.status).toBe(404)
+    expect(response.headers.get("content-type")).toMatch(/json/)
+    expect(await response.json()).toEqual({ error: "Not found" })
+  })
+
   it.each([
     ["POST", "/api/auth/delete-user"],
     ["GET", "/api/auth/error?error=INVALID_TOKEN"],

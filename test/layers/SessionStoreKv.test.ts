@@ -256,6 +256,26 @@ describe("SessionStore with a session index: no ended session is written back", 
     }).pipe(Effect.provide(Indexed)))
 })
 
+describe("SessionStore: the Bearer path's cost", () => {
+  it.effect("validating a session no refresh is due for reads KV once and writes nothing", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(epoch)
+      const kv = yield* Kv
+      yield* kv.put(`session:${token}`, recordAt(epoch), { expirationTtl: week })
+      const calls: Array<string> = []
+      const counting = Layer.succeed(Kv, new Proxy(kv, {
+        get: (target, name: string) => (...args: Array<unknown>) => {
+          calls.push(name)
+          return (target as unknown as Record<string, (...a: Array<unknown>) => unknown>)[name]!(...args)
+        }
+      }))
+      const store = yield* Effect.provide(SessionStore, SessionStoreKv.layer.pipe(Layer.provide(Layer.merge(counting, SessionConfig.layer()))))
+      yield* TestClock.adjust("1 hour")
+      expect(Option.isSome(yield* store.refresh(token))).toBe(true)
+      expect(calls).toEqual(["getWithMetadata"])
+    }).pipe(Effect.provide(KvMemory.layer)))
+})
+
 describe("SessionStore when KV fails", () => {
   const failing = Layer.succeed(Kv, {
     get: () => Effect.fail(new KvError({ operation: "get", reason: "Unavailable", message: "KV GET failed: 503" })),

@@ -81,7 +81,7 @@ describe("rate limiting the auth routes (workerd, Miniflare KV)", () => {
         postJson("/api/auth/sign-in/email", { email: "nobody@example.com", password: "wrong-password-123" }, { "cf-connecting-ip": ip }))
     )
     expect(responses.filter((r) => r.status !== 429)).toHaveLength(5)
-  })
+  }, 30_000)
 })
 
 describe("per-account limits: rotating client addresses does not multiply attempts on one account", () => {

@@ -17,7 +17,7 @@ import type { BetterAuthPlugin } from "better-auth"
 import { Context, Duration, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import { Auth, AuthUnavailable } from "../services/Auth.js"
 import { admitAll, AuthGuard } from "../services/AuthGuard.js"
-import type { AuthGuardService } from "../services/AuthGuard.js"
+import type { AuthGuardService, AuthOutcome } from "../services/AuthGuard.js"
 import { runPromise } from "../services/Isolated.js"
 import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
@@ -76,15 +76,14 @@ const credentialOf = (headers: Headers): string | undefined => {
 /**
  * The guard as a Better Auth plugin: its hooks run once Better Auth has routed a request to a real
  * endpoint and parsed its body, before the endpoint (listed after `bearer`, whose hook they follow).
- * A refusal is answered as it is; an admitted attempt's `onSuccess` runs when the endpoint answered
- * without an error.
+ * A refusal is answered as it is; an admitted attempt is settled with how the endpoint ended.
  */
 export const guardPlugin = (
   guard: AuthGuardService,
   run: <A>(effect: Effect.Effect<A>) => Promise<A>,
   userOf: (headers: Headers) => Effect.Effect<Option.Option<string>>
 ) => {
-  const onSuccess = new WeakMap<object, Effect.Effect<void>>()
+  const settles = new WeakMap<object, (outcome: AuthOutcome) => Effect.Effect<void>>()
   return {
     id: "edge-auth-state-guard",
     hooks: {
@@ -95,15 +94,16 @@ export const guardPlugin = (
           const verdict = await run(guard.check({ endpoint: ctx.path, body: ctx.body, headers, userId: userOf(headers) }))
           if (verdict._tag === "Refused") return verdict.response
           for (const [name, value] of Object.entries(verdict.headers)) ctx.setHeader(name, value)
-          if (ctx.request !== undefined) onSuccess.set(ctx.request, verdict.onSuccess)
+          if (ctx.request !== undefined) settles.set(ctx.request, verdict.settle)
           return
         })
       }],
       after: [{
         matcher: (context) => guard.covers(context.path ?? ""),
         handler: createAuthMiddleware(async (ctx) => {
-          const success = ctx.request === undefined ? undefined : onSuccess.get(ctx.request)
-          if (success !== undefined && !isAPIError(ctx.context.returned)) await run(success)
+          const settle = ctx.request === undefined ? undefined : settles.get(ctx.request)
+          const succeeded = !isAPIError(ctx.context.returned)
+          if (settle !== undefined) await run(settle({ succeeded, signedIn: succeeded && ctx.context.newSession != null }))
         })
       }]
     }

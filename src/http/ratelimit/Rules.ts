@@ -9,10 +9,12 @@ import type { RateLimitPolicy } from "../../services/RateLimiter.js"
 /** A per-account or per-user bucket. */
 export interface AttemptPolicy extends RateLimitPolicy {
   /**
-   * An attempt that succeeds gives its place back: places are reserved before the attempt runs
-   * (so a burst is counted exactly) and released once it succeeded, so only failures use them up.
+   * When an attempt gives its place back. Places are reserved before the attempt runs (so a burst
+   * is counted exactly); with `"signed-in"` an attempt that created a session releases its place,
+   * with `"succeeded"` one that answered without an error does, so only failures use places up.
+   * Without it every attempt counts (requests that send something, e.g. a reset email).
    */
-  readonly releaseOnSuccess?: boolean
+  readonly release?: "signed-in" | "succeeded"
 }
 
 export interface RateLimitRule {
@@ -50,10 +52,11 @@ const minute = Duration.seconds(60)
 export const defaultRules: ReadonlyArray<RateLimitRule> = [
   {
     name: "sign-in",
-    // Every sign-in method Better Auth routes here that names an `email` counts per account.
+    // Every sign-in method Better Auth routes here that names an `email` counts per account, e.g.
+    // `sign-in/magic-link` (its request sends a link and creates no session, so it always counts).
     paths: ["/api/auth/sign-in"],
     policy: { limit: 5, window: minute },
-    perAccount: { limit: 5, window: minute, releaseOnSuccess: true },
+    perAccount: { limit: 5, window: minute, release: "signed-in" },
     onFailure: "closed"
   },
   { name: "sign-up", paths: ["/api/auth/sign-up"], policy: { limit: 3, window: minute }, onFailure: "closed" },
@@ -80,7 +83,7 @@ export const defaultRules: ReadonlyArray<RateLimitRule> = [
       "/api/auth/two-factor/generate-backup-codes"
     ],
     policy: { limit: 100, window: minute },
-    perUser: { limit: 5, window: minute, releaseOnSuccess: true },
+    perUser: { limit: 5, window: minute, release: "succeeded" },
     onFailure: "closed"
   },
   { name: "auth", paths: ["/api/auth"], policy: { limit: 100, window: minute }, onFailure: "open" }

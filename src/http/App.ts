@@ -32,8 +32,6 @@ import { BetterAuthRoutes, MetricsRouteLive, RoutesLive } from "./Routes.js"
 export interface AppOptions extends AppConfig {
   /** Replaces the default rate-limit rules (`RateLimit.RateLimitRules.layer({...})`). */
   readonly rateLimits?: Layer.Layer<RateLimit.RateLimitRules>
-  /** The largest request body read, in bytes (default 64 KiB); a larger one is a 413. */
-  readonly maxBodyBytes?: number
   /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
   readonly tracing?: boolean
 }

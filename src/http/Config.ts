@@ -20,6 +20,8 @@ export interface Env {
   readonly SESSION_UPDATE_AGE?: string
   /** "true" serves the counters at `GET /metrics` (for benchmarks; off by default). */
   readonly METRICS_ENABLED?: string
+  /** The largest request body read, in bytes (default 65536); a larger one is a 413. */
+  readonly MAX_BODY_BYTES?: string
 }
 
 export interface AppConfig {
@@ -30,6 +32,8 @@ export interface AppConfig {
   readonly sessionExpiresIn: Duration.Duration
   readonly sessionUpdateAge: Duration.Duration
   readonly exposeMetrics: boolean
+  /** The largest request body read, in bytes; default 64 KiB. */
+  readonly maxBodyBytes?: number
 }
 
 const isAbsoluteUrl = (s: string) => {
@@ -53,7 +57,8 @@ const Variables = Schema.Struct({
     Schema.String.pipe(Schema.filter(isAbsoluteUrl, { message: () => "BETTER_AUTH_URL must be an absolute URL" }))
   ).annotations({ missingMessage: () => "BETTER_AUTH_URL is not set" }),
   SESSION_EXPIRES_IN: Schema.optional(Seconds),
-  SESSION_UPDATE_AGE: Schema.optional(Seconds)
+  SESSION_UPDATE_AGE: Schema.optional(Seconds),
+  MAX_BODY_BYTES: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.positive()))
 })
 
 const hasMethods = (value: unknown, ...methods: ReadonlyArray<string>) =>
@@ -80,6 +85,7 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
     baseURL: v.BETTER_AUTH_URL,
     sessionExpiresIn: Duration.seconds(v.SESSION_EXPIRES_IN ?? 7 * 24 * 3600),
     sessionUpdateAge: Duration.seconds(v.SESSION_UPDATE_AGE ?? 24 * 3600),
-    exposeMetrics: env.METRICS_ENABLED === "true"
+    exposeMetrics: env.METRICS_ENABLED === "true",
+    ...(v.MAX_BODY_BYTES === undefined ? {} : { maxBodyBytes: v.MAX_BODY_BYTES })
   })
 }

@@ -49,7 +49,10 @@ export interface TestKitOptions {
   /** The database the actions under test query. Default: one that fails every query. */
   readonly database?: Layer.Layer<Database>
   /** Session lifetimes. Default: 7 days, refreshed after 1 day. */
-  readonly session?: Partial<SessionConfigShape>
+  readonly session?: {
+    readonly expiresIn?: Duration.DurationInput
+    readonly updateAge?: Duration.DurationInput
+  }
 }
 
 /**
@@ -150,7 +153,12 @@ const signedIn = (user: User) =>
  */
 export const layer = (options: TestKitOptions = {}) => {
   const user: User = { ...testUser, ...options.user }
-  const storage = Layer.merge(KvMemory.layer, SessionConfig.layer(options.session ?? {}))
+  const { expiresIn, updateAge } = options.session ?? {}
+  const sessionConfig: Partial<SessionConfigShape> = {
+    ...(expiresIn === undefined ? {} : { expiresIn: Duration.decode(expiresIn) }),
+    ...(updateAge === undefined ? {} : { updateAge: Duration.decode(updateAge) })
+  }
+  const storage = Layer.merge(KvMemory.layer, SessionConfig.layer(sessionConfig))
   const services = Layer.mergeAll(
     RateLimiterKv.layer,
     CacheKv.layer,

@@ -5,7 +5,9 @@
  * @module
  */
 import * as AnalyticsSummary from "./AnalyticsSummary.js"
+import * as SignInMethods from "./SignInMethods.js"
 
 export const actions = [
-  AnalyticsSummary.action
+  AnalyticsSummary.action,
+  SignInMethods.action
 ] as const

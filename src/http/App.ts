@@ -71,13 +71,13 @@ export const servicesLayer = (config: AppOptions) => {
 /** The API with its handlers and middleware. */
 /**
  * The middleware, in one visible order, outermost first: request id, access log and JSON error
- * bodies on the way out; rate limiting. Then the router.
+ * bodies on the way out; rate limiting; input errors in plain words. Then the router.
  */
 export const middlewareLayer = HttpApiBuilder.middleware(
   Effect.map(
     RateLimit.make,
     (rateLimit) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
-      Observability.middleware(JsonErrors.toJsonError)(rateLimit(app))
+      Observability.middleware(JsonErrors.toJsonError)(rateLimit(JsonErrors.plainDecodeErrors(app)))
   ),
   { withContext: true }
 )

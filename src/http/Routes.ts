@@ -8,10 +8,11 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Cause, Context, Effect, Layer } from "effect"
 import { Auth } from "../services/Auth.js"
-import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
-import * as AnalyticsSummary from "./actions/AnalyticsSummary.js"
+import { Authenticated } from "../services/CurrentUser.js"
+import * as Action from "./Action.js"
+import { actions } from "./actions/index.js"
 import { Api } from "./Api.js"
-import { authenticated } from "./Authentication.js"
+import { Authentication } from "./Authentication.js"
 import { jsonError, reasons, toJsonError } from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
 import * as RateLimit from "./RateLimit.js"
@@ -21,13 +22,9 @@ export const SystemLive = HttpApiBuilder.group(Api, "system", (handlers) =>
 
 export const AccountLive = HttpApiBuilder.group(Api, "account", (handlers) =>
   handlers.handle("me", () =>
-    authenticated(Effect.gen(function*() {
-      const user = yield* CurrentUser
-      const session = yield* CurrentSession
-      return {
-        user: { ...user, image: user.image ?? null },
-        session: { id: session.id, expiresAt: session.expiresAt, createdAt: session.createdAt }
-      }
+    Effect.map(Authenticated, ({ session, user }) => ({
+      user: { ...user, image: user.image ?? null },
+      session: { id: session.id, expiresAt: session.expiresAt, createdAt: session.createdAt }
     }))))
 
 /**
@@ -42,8 +39,8 @@ const passThrough = (response: Response) => {
   return HttpServerResponse.raw(response, { status: response.status, headers })
 }
 
-export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) =>
-  handlers.handle("analyticsSummary", ({ urlParams }) => authenticated(AnalyticsSummary.handler(urlParams))))
+/** Every action of `actions/index.ts`, from the same list the `actions` group is built from. */
+export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) => Action.handleAll(handlers, actions))
 
 /** Whether a JSON body holds a JSON object (Better Auth's `{ message, code }` or ours). */
 const isJsonObject = (text: string) => {
@@ -163,4 +160,5 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
 export const MetricsRouteLive = HttpApiBuilder.Router.use((router) =>
   router.get("/metrics", Effect.map(Observability.countersSnapshot, (counters) => HttpServerResponse.unsafeJson({ counters }))))
 
-export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, ActionsLive)
+/** Every group's handlers, with the authentication middleware the protected groups declare. */
+export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, ActionsLive).pipe(Layer.provide(Authentication.layer))

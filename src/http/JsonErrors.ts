@@ -10,7 +10,7 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
 
-const reasons: Record<number, string> = {
+export const reasons: Record<number, string> = {
   400: "Bad request",
   401: "Unauthorized",
   403: "Forbidden",

@@ -1,8 +1,8 @@
 /**
  * A custom action: an endpoint (its path, input, output and errors, as Schemas) and the handler
  * that answers it, made together so neither can be mounted without the other. Actions are listed
- * once, in `actions/index.ts`; the protected `actions` group and its handlers are both built from
- * that list, so an action is either fully wired and protected or not served at all.
+ * once, one export line each in `actions/index.ts`; the protected `actions` group and its handlers
+ * are both built from that list, so an action is either fully wired and protected or not served.
  *
  * @module
  */
@@ -54,8 +54,10 @@ export type Any = Action<any, any>
 /** The endpoints of a list of actions. */
 export type Endpoints<Actions extends ReadonlyArray<Any>> = Actions[number]["endpoint"]
 
+type ContextOf<A> = A extends Action<any, infer R> ? R : never
+
 /** What the handlers of a list of actions require. */
-export type Context<Actions extends ReadonlyArray<Any>> = Actions[number] extends Action<any, infer R> ? R : never
+export type Context<Actions extends ReadonlyArray<Any>> = ContextOf<Actions[number]>
 
 /**
  * An action from its endpoint and its handler. The handler receives the decoded input

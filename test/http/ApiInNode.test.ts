@@ -63,4 +63,17 @@ describe("the API in Node, through the typed client", () => {
         message: "days: must be a whole number from 1 to 90"
       })
     }))
+
+  it.live("non-ASCII bytes in Authorization (as a client may send them) are a 401, never a 5xx", () =>
+    Effect.gen(function*() {
+      for (const authorization of ["Bearer \u00e9\u00e9", "Bearer \u00ff\u00fe", "\u00ff"]) {
+        for (const path of ["/api/me", "/api/actions/sign-in-methods", "/api/actions/analytics-summary?days=abc"]) {
+          const response = yield* Effect.promise(() =>
+            web.handler(new Request(`${origin}${path}`, { headers: { "cf-connecting-ip": "198.51.100.22", authorization } }))
+          )
+          expect([path, authorization, response.status]).toEqual([path, authorization, 401])
+          expect(yield* Effect.promise(() => response.json())).toHaveProperty("error")
+        }
+      }
+    }))
 })

@@ -69,15 +69,25 @@ export const make = <Endpoint extends HttpApiEndpoint.HttpApiEndpoint.Any, R ext
   handler: HttpApiEndpoint.HttpApiEndpoint.Handler<Endpoint, never, R>
 ): Action<Endpoint, R> => ({ endpoint, handler })
 
-/** A group holding the endpoints of `actions`. */
+/**
+ * A group holding the endpoints of `actions`. Two endpoints of one name (a copied action file not
+ * yet renamed) would leave one of them out of the group and the OpenAPI document, so they are
+ * refused when the API is defined, naming the endpoint.
+ */
 export const group = <const Name extends string, const Actions extends ReadonlyArray<Any>>(
   name: Name,
   actions: Actions
 ): HttpApiGroup.HttpApiGroup<Name, Endpoints<Actions>> =>
-  actions.reduce<HttpApiGroup.HttpApiGroup.AnyWithProps>(
-    (group, action) => group.add(action.endpoint),
-    HttpApiGroup.make(name) as unknown as HttpApiGroup.HttpApiGroup.AnyWithProps
-  ) as unknown as HttpApiGroup.HttpApiGroup<Name, Endpoints<Actions>>
+  actions.reduce<HttpApiGroup.HttpApiGroup.AnyWithProps>((group, action) => {
+    const endpoint = action.endpoint as HttpApiEndpoint.HttpApiEndpoint.AnyWithProps
+    if (endpoint.name in group.endpoints) {
+      throw new Error(`Two actions in the "${name}" group are named "${endpoint.name}": give each endpoint its own name`)
+    }
+    return group.add(endpoint)
+  }, HttpApiGroup.make(name) as unknown as HttpApiGroup.HttpApiGroup.AnyWithProps) as unknown as HttpApiGroup.HttpApiGroup<
+    Name,
+    Endpoints<Actions>
+  >
 
 /**
  * `handlers` with every action of `actions` handled. The types follow the platform's own

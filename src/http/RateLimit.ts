@@ -45,6 +45,24 @@ const minute = Duration.seconds(60)
 
 /** The defaults. `RateLimitRules.layer({...})` replaces any of them in one place. */
 export const defaultRules: ReadonlyArray<RateLimitRule> = [
+  // Each request sends a mail: few per address and per recipient, so nobody is flooded with them.
+  {
+    name: "magic-link",
+    paths: ["/api/auth/sign-in/magic-link"],
+    policy: { limit: 3, window: minute },
+    perAccount: { limit: 3, window: minute },
+    onFailure: "closed"
+  },
+  { name: "magic-link-verify", paths: ["/api/auth/magic-link/verify"], policy: { limit: 10, window: minute }, onFailure: "closed" },
+  {
+    name: "verification-email",
+    paths: ["/api/auth/send-verification-email"],
+    policy: { limit: 3, window: minute },
+    perAccount: { limit: 3, window: minute },
+    onFailure: "closed"
+  },
+  // A registration or a sign-in is two requests (options, then verification).
+  { name: "passkey", paths: ["/api/auth/passkey"], policy: { limit: 20, window: minute }, onFailure: "closed" },
   {
     name: "sign-in",
     paths: ["/api/auth/sign-in"],

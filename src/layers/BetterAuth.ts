@@ -22,7 +22,7 @@ import { Mailer } from "../services/Mailer.js"
 import type { MailerError } from "../services/Mailer.js"
 import type { Mail } from "../services/Mailer.js"
 import * as AuthMails from "./AuthMails.js"
-import { makeSender, withinRequest } from "./AuthMailSender.js"
+import { makeSender, markPasskeyVerified, withinRequest } from "./AuthRequestScope.js"
 import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
@@ -132,7 +132,17 @@ export const options = (
       passkey({
         rpName: appName,
         rpID: config.passkey?.rpID ?? new URL(config.baseURL).hostname,
-        origin: [...(config.passkey?.origins ?? [new URL(config.baseURL).origin])]
+        origin: [...(config.passkey?.origins ?? [new URL(config.baseURL).origin])],
+        registration: {
+          afterVerification: async () => {
+            markPasskeyVerified()
+          }
+        },
+        authentication: {
+          afterVerification: async () => {
+            markPasskeyVerified()
+          }
+        }
       })
     ],
     session: {
@@ -189,6 +199,17 @@ export const forNonBrowserClients = (request: Request): Request => {
   return new Request(request, { headers: stripped })
 }
 
+/**
+ * The passkey plugin answers whatever fails in its verification routes alike: a registration with
+ * 500, a sign-in with 400, whether WebAuthn verification failed (the client's fault) or storing the
+ * passkey or the session did (the server's). `afterVerification` records that verification passed,
+ * which tells the two apart: before it, a 4xx with the plugin's own body; after it, a 503.
+ */
+const isPasskeyVerification = (url: string) => /\/passkey\/verify-(registration|authentication)\/?$/i.test(new URL(url).pathname)
+
+const clientFault = async (response: Response) =>
+  new Response(await response.text(), { status: 400, headers: { "content-type": "application/json" } })
+
 export const make = Effect.gen(function*() {
   const config = yield* BetterAuthConfig
   const session = yield* SessionConfig
@@ -230,9 +251,13 @@ export const make = Effect.gen(function*() {
           try: () => withinRequest(requestRuntime, () => auth.handler(forNonBrowserClients(request))),
           catch: (cause) => new AuthUnavailable({ message: `auth handler failed: ${String(cause)}` })
         })).pipe(
-        Effect.flatMap(({ mailFailure, result: response }): Effect.Effect<Response, AuthUnavailable | MailerError> => {
+        Effect.flatMap(({ mailFailure, passkeyVerified, result: response }): Effect.Effect<Response, AuthUnavailable | MailerError> => {
+          if (passkeyVerified && response.status >= 400 && isPasskeyVerification(request.url)) {
+            return Effect.fail(new AuthUnavailable({ message: `passkey verified, then answered ${response.status}` }))
+          }
           if (response.status < 500) return Effect.succeed(response)
           if (mailFailure !== undefined) return Effect.fail(mailFailure)
+          if (!passkeyVerified && isPasskeyVerification(request.url)) return Effect.promise(() => clientFault(response))
           return Effect.fail(new AuthUnavailable({ message: `auth handler answered ${response.status}` }))
         }),
         traced("Auth.handle")

@@ -1,8 +1,10 @@
 /**
- * How Better Auth's mail callbacks reach the `Mailer`. Better Auth calls them from promise code in
- * the middle of a request; each send still runs as part of that request: on its runtime (so its
- * log lines carry the request id) and recorded in the request's scope (so the HTTP layer can tell a
- * mail failure from any other 5xx and answer it as one).
+ * What Better Auth's callbacks record about the request they run in. Better Auth calls them from
+ * promise code in the middle of a request; through this scope they still act as part of it:
+ * - a mail is sent on the request's runtime (so its log lines carry the request id), and a failed
+ *   one is recorded, so the HTTP layer can tell it from any other 5xx and answer it as one;
+ * - a passkey registration that passed verification is recorded, so a 500 after it is known to be
+ *   the server's failure, and a 500 without it the client's (see `BetterAuth`).
  *
  * @module
  */
@@ -17,6 +19,7 @@ import type { Mail, MailerService } from "../services/Mailer.js"
 interface RequestScope {
   readonly runtime: Runtime.Runtime<never>
   mailFailure: MailerError | undefined
+  passkeyVerified: boolean
 }
 
 const scopes = new AsyncLocalStorage<RequestScope>()
@@ -25,10 +28,16 @@ const scopes = new AsyncLocalStorage<RequestScope>()
 export const withinRequest = async <A>(
   runtime: Runtime.Runtime<never>,
   handle: () => Promise<A>
-): Promise<{ readonly result: A; readonly mailFailure: MailerError | undefined }> => {
-  const scope: RequestScope = { runtime, mailFailure: undefined }
+): Promise<{ readonly result: A; readonly mailFailure: MailerError | undefined; readonly passkeyVerified: boolean }> => {
+  const scope: RequestScope = { runtime, mailFailure: undefined, passkeyVerified: false }
   const result = await scopes.run(scope, handle)
-  return { result, mailFailure: scope.mailFailure }
+  return { result, mailFailure: scope.mailFailure, passkeyVerified: scope.passkeyVerified }
+}
+
+/** Records that the current request's passkey registration passed WebAuthn verification. */
+export const markPasskeyVerified = (): void => {
+  const scope = scopes.getStore()
+  if (scope !== undefined) scope.passkeyVerified = true
 }
 
 /**

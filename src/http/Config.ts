@@ -112,7 +112,8 @@ const text = (value: unknown): string | undefined => (typeof value === "string" 
 const readMailer = (env: Partial<Record<keyof Env, unknown>>, problems: Array<string>): MailerConfig | undefined => {
   const kind = text(env.MAILER) ?? "resend"
   if (kind === "outbox") {
-    if (typeof env.BETTER_AUTH_URL === "string" && !isLoopback(env.BETTER_AUTH_URL)) {
+    // An invalid BETTER_AUTH_URL is named on its own; only a valid, non-loopback one is refused here.
+    if (typeof env.BETTER_AUTH_URL === "string" && isAbsoluteUrl(env.BETTER_AUTH_URL) && !isLoopback(env.BETTER_AUTH_URL)) {
       problems.push("MAILER=outbox serves every mail at /dev/outbox: only for local development (a localhost BETTER_AUTH_URL)")
       return undefined
     }

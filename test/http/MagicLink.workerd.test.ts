@@ -29,7 +29,7 @@ const hashOf = async (token: string) => {
   return btoa(String.fromCharCode(...digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
 }
 
-describe("magic link sign-in", () => {
+describe("magic link sign-in", { timeout: 30_000 }, () => {
   it("a new address: one mail, its link signs in (account created), Bearer works, session:<token> lives 7 days in KV", async () => {
     const email = newAddress()
     const response = await requestLink(email)

@@ -9,7 +9,7 @@ import { mailTo, pathOf, rawToken, sessionTtl } from "./outbox.js"
 const password = "correct-horse-battery"
 const signIn = (email: string, pass = password) => postJson("/api/auth/sign-in/email", { email, password: pass })
 
-describe("password reset through the Mailer", () => {
+describe("password reset through the Mailer", { timeout: 30_000 }, () => {
   it("request, mail, link, new password: old sessions end, the old password stops working, the new one signs in", async () => {
     const { email, token } = await signUp("reset")
     const asked = await postJson("/api/auth/request-password-reset", { email, redirectTo: "/reset" })
@@ -60,7 +60,7 @@ describe("password reset through the Mailer", () => {
   })
 })
 
-describe("email verification through the Mailer", () => {
+describe("email verification through the Mailer", { timeout: 30_000 }, () => {
   it("on request: the mail's link verifies the address and signs in (session in KV)", async () => {
     const { email, token } = await signUp("verify")
     expect(await (await me(`Bearer ${token}`)).json()).toMatchObject({ user: { emailVerified: false } })

@@ -48,7 +48,8 @@ const signInWith = async (
   return { response, cookie, answer: await postJson("/api/auth/passkey/verify-authentication", { response }, { cookie, "cf-connecting-ip": ip }) }
 }
 
-describe("passkeys, with a software authenticator", () => {
+// Each ceremony is several requests and WebCrypto work: more than the default 5 s on a busy machine.
+describe("passkeys, with a software authenticator", { timeout: 30_000 }, () => {
   it("register while signed in, sign out, sign in with the passkey: Bearer works and session:<token> lives 7 days in KV", async () => {
     const { email, token, userId } = await signUp("passkey")
     const { credential, verified } = await register(token)

@@ -78,7 +78,7 @@ describe("magic link sign-in", { timeout: 30_000 }, () => {
     expect(answers.filter((a) => a.headers.get("location")?.includes("error=INVALID_TOKEN"))).toHaveLength(7)
   })
 
-  it("D1 keeps only a hash of the token, expiring 5 minutes after the request; once expired the link is refused", async () => {
+  it("D1 and KV keep only a hash of the token, expiring 5 minutes after the request; once expired the link is refused", async () => {
     const link = await linkFor(newAddress())
     const token = new URL(link).searchParams.get("token")!
     expect(await env.DB.prepare(`select count(*) as n from verification where identifier like ?1 or value like ?1`).bind(`%${token}%`).first("n")).toBe(0)
@@ -86,6 +86,14 @@ describe("magic link sign-in", { timeout: 30_000 }, () => {
       .first<{ expiresAt: string | number; createdAt: string | number }>()
     expect(row).not.toBeNull()
     expect(new Date(row!.expiresAt).getTime() - new Date(row!.createdAt).getTime()).toBe(300_000)
+    // KV holds a cache copy under the same hashed identifier, and no trace of the token itself.
+    const hashed = `auth:verification:magic-link:${await hashOf(token)}`
+    expect(await env.KV.get(hashed)).toContain("magic-link")
+    const { keys } = await env.KV.list({ prefix: "auth:verification:" })
+    for (const key of keys) {
+      expect(key.name).not.toContain(token)
+      expect(await env.KV.get(key.name)).not.toContain(token)
+    }
 
     // Five minutes pass (D1 holds the truth; its clock cannot be moved, the row's expiry can).
     const past = new Date(Date.now() - 1000)

@@ -25,6 +25,7 @@ describe("password reset through the Mailer", { timeout: 30_000 }, () => {
     expect(followed.status).toBe(302)
     const resetToken = new URL(followed.headers.get("location")!).searchParams.get("token")!
     expect(link).toContain(resetToken)
+    expect(await env.KV.get(`auth:verification:reset-password:${resetToken}`)).not.toBeNull()
     const reset = await postJson("/api/auth/reset-password", { newPassword: "a-brand-new-password", token: resetToken })
     expect(reset.status).toBe(200)
 
@@ -37,6 +38,7 @@ describe("password reset through the Mailer", { timeout: 30_000 }, () => {
 
     // The token works once.
     expect((await postJson("/api/auth/reset-password", { newPassword: "yet-another-password", token: resetToken })).status).toBe(400)
+    expect(await env.KV.get(`auth:verification:reset-password:${resetToken}`)).toBeNull()
   })
 
   it("an unknown address gets the same answer and no mail", async () => {
@@ -73,6 +75,9 @@ describe("email verification through the Mailer", { timeout: 30_000 }, () => {
     expect(bearer).toBeTruthy()
     expect(await (await me(`Bearer ${bearer}`)).json()).toMatchObject({ user: { email, emailVerified: true } })
     expect(await sessionTtl(env.KV, rawToken(bearer))).toBeGreaterThan(7 * 86400 - 120)
+    // The link is not a reusable sign-in link: once the address is verified it signs nobody in.
+    const again = await call(pathOf(mail!.links[0]!), { redirect: "manual" })
+    expect(again.headers.get("set-auth-token")).toBeNull()
   })
 
   it("a tampered verification link verifies nothing", async () => {

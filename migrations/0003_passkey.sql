@@ -4,3 +4,7 @@ create table "passkey" ("id" text not null primary key, "name" text, "publicKey"
 create index "passkey_userId_idx" on "passkey" ("userId");
 
 create index "passkey_credentialID_idx" on "passkey" ("credentialID");
+
+-- Added by hand: one credential id, one passkey (WebAuthn §7.1 step 22). The registration route
+-- refuses a known id; this index also settles two registrations of one id racing each other.
+create unique index "passkey_credentialID_unique" on "passkey" ("credentialID");

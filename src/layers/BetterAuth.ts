@@ -14,6 +14,7 @@
 import { betterAuth } from "better-auth"
 import type { BetterAuthOptions, SecondaryStorage } from "better-auth"
 import { passkey } from "@better-auth/passkey"
+import { APIError } from "better-auth/api"
 import { bearer, magicLink } from "better-auth/plugins"
 import { Context, Duration, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import { Auth, AuthUnavailable } from "../services/Auth.js"
@@ -134,7 +135,16 @@ export const options = (
         rpID: config.passkey?.rpID ?? new URL(config.baseURL).hostname,
         origin: [...(config.passkey?.origins ?? [new URL(config.baseURL).origin])],
         registration: {
-          afterVerification: async () => {
+          afterVerification: async ({ ctx, verification }) => {
+            // WebAuthn §7.1 step 22: a credential id already registered (to anyone) is refused, so
+            // nobody can shadow another user's passkey with a key of their own.
+            const id = verification.registrationInfo?.credential.id
+            const existing = id === undefined
+              ? null
+              : await ctx.context.adapter.findOne({ model: "passkey", where: [{ field: "credentialID", value: id }] })
+            if (existing !== null) {
+              throw new APIError("BAD_REQUEST", { message: "This passkey is already registered", code: "PASSKEY_ALREADY_REGISTERED" })
+            }
             markPasskeyVerified()
           }
         },

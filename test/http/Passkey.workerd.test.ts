@@ -142,6 +142,18 @@ describe("passkeys, with a software authenticator", { timeout: 30_000 }, () => {
     await app.dispose()
   })
 
+  it("a credential id already registered cannot be registered again, by its owner or anyone else", async () => {
+    const victim = await signUp("passkey-victim")
+    const { credential } = await register(victim.token)
+    for (const user of [await signUp("passkey-shadow"), victim]) {
+      const { verified } = await register(user.token, { origin, credentialId: credential.id })
+      expect(verified.status).toBe(400)
+      expect(await verified.json()).toMatchObject({ code: "PASSKEY_ALREADY_REGISTERED" })
+    }
+    expect(await env.DB.prepare(`select count(*) as n from passkey where "credentialID" = ?1`).bind(Authenticator.b64url(credential.id)).first("n")).toBe(1)
+    expect((await signInWith(credential)).answer.status).toBe(200)
+  })
+
   it("a sign-in is refused when signed by another key, from another origin, or for another relying party", async () => {
     const { token } = await signUp("passkey-hostile")
     const { credential } = await register(token)

@@ -79,6 +79,8 @@ export interface AuthenticatorOptions {
   readonly origin: string
   /** The relying party id the authenticator hashes into authenticatorData. Default: the options' rp id. */
   readonly rpId?: string
+  /** The id a new credential gets. Default: 32 random bytes (a hostile one may copy another's). */
+  readonly credentialId?: Uint8Array
 }
 
 const clientData = (type: "webauthn.create" | "webauthn.get", challenge: string, origin: string) =>
@@ -87,11 +89,11 @@ const clientData = (type: "webauthn.create" | "webauthn.get", challenge: string,
 /** A new credential and the registration response (`navigator.credentials.create`) for `options`. */
 export const create = async (
   options: { readonly challenge: string; readonly rp: { readonly id?: string } },
-  { origin, rpId }: AuthenticatorOptions
+  { credentialId, origin, rpId }: AuthenticatorOptions
 ) => {
   const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair
   const jwk = (await crypto.subtle.exportKey("jwk", keys.publicKey)) as JsonWebKey
-  const id = crypto.getRandomValues(new Uint8Array(32))
+  const id = credentialId ?? crypto.getRandomValues(new Uint8Array(32))
   // COSE_Key: kty EC2 (2), alg ES256 (-7), crv P-256 (1), x, y.
   const coseKey = cbor([[1, 2], [3, -7], [-1, 1], [-2, fromB64url(jwk.x!)], [-3, fromB64url(jwk.y!)]])
   const authData = concat(

@@ -17,11 +17,11 @@ describe("a magic link's cache copy in KV", () => {
       const storage = BetterAuth.secondaryStorage(yield* SessionStore, yield* Effect.runtime<never>())
       const key = "verification:magic-link:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sTlOXBoo"
       const value = JSON.stringify({ type: "magic-link", email: "ada@example.com" })
-      yield* Effect.promise(() => storage.set(key, value, BetterAuth.linkLifetimes.magicLink))
+      yield* Effect.promise(async () => storage.set(key, value, BetterAuth.linkLifetimes.magicLink))
       yield* TestClock.adjust("299 seconds")
-      expect(yield* Effect.promise(() => storage.get(key))).toBe(value)
+      expect(yield* Effect.promise(async () => storage.get(key))).toBe(value)
       yield* TestClock.adjust("1 second")
-      expect(yield* Effect.promise(() => storage.get(key))).toBeNull()
+      expect(yield* Effect.promise(async () => storage.get(key))).toBeNull()
       // Nor does a listing of KV show it.
       expect((yield* (yield* Kv).list({ prefix: "auth:verification:" })).keys).toEqual([])
     }).pipe(Effect.provide(StoreLive)))
@@ -29,10 +29,10 @@ describe("a magic link's cache copy in KV", () => {
   it.effect("a remaining life under KV's 60 s minimum still ends on time", () =>
     Effect.gen(function*() {
       const storage = BetterAuth.secondaryStorage(yield* SessionStore, yield* Effect.runtime<never>())
-      yield* Effect.promise(() => storage.set("verification:magic-link:x", "{}", 20))
+      yield* Effect.promise(async () => storage.set("verification:magic-link:x", "{}", 20))
       yield* TestClock.adjust("19 seconds")
-      expect(yield* Effect.promise(() => storage.get("verification:magic-link:x"))).toBe("{}")
+      expect(yield* Effect.promise(async () => storage.get("verification:magic-link:x"))).toBe("{}")
       yield* TestClock.adjust("1 second")
-      expect(yield* Effect.promise(() => storage.get("verification:magic-link:x"))).toBeNull()
+      expect(yield* Effect.promise(async () => storage.get("verification:magic-link:x"))).toBeNull()
     }).pipe(Effect.provide(StoreLive)))
 })

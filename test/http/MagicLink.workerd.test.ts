@@ -115,6 +115,24 @@ describe("magic link sign-in", { timeout: 30_000 }, () => {
     }
   })
 
+  it("callback URLs must stay on a trusted origin: no open redirect, in the request or in a crafted link", async () => {
+    const email = newAddress()
+    const refused = await postJson("/api/auth/sign-in/magic-link", { email, callbackURL: "https://evil.example/steal" })
+    expect(refused.status).toBe(403)
+    expect(await mailTo(email)).toEqual([])
+    const link = new URL(await linkFor(newAddress()))
+    for (const name of ["callbackURL", "errorCallbackURL", "newUserCallbackURL"]) {
+      const crafted = new URL(link)
+      crafted.searchParams.set(name, "https://evil.example/steal")
+      const answer = await follow(crafted.toString())
+      expect(answer.status).toBe(403)
+      expect(answer.headers.get("location")).toBeNull()
+      expect(answer.headers.get("set-auth-token")).toBeNull()
+    }
+    // The genuine link still works: the refusals did not consume it.
+    expect((await follow(link.toString())).headers.get("set-auth-token")).toBeTruthy()
+  })
+
   it("the answer does not reveal whether the account exists", async () => {
     const { email } = await signUp("magic-reveal")
     const known = await requestLink(email)

@@ -16,6 +16,7 @@ import * as KvBinding from "../layers/KvBinding.js"
 import * as MailerOutbox from "../layers/MailerOutbox.js"
 import * as MailerResend from "../layers/MailerResend.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
+import * as SessionIndexD1 from "../layers/SessionIndexD1.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
 import { Mailer, Outbox } from "../services/Mailer.js"
@@ -25,6 +26,8 @@ import { Api } from "./Api.js"
 import type { AppConfig, MailerConfig } from "./Config.js"
 import { DevOutboxRouteLive } from "./DevOutbox.js"
 import { isolated, runPromise } from "../services/Isolated.js"
+import * as AuthGuardLive from "./AuthGuardLive.js"
+import { bufferBody, defaultMaxBodyBytes, refusal } from "./BodyLimit.js"
 import * as JsonErrors from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
 import * as RateLimit from "./RateLimit.js"
@@ -47,10 +50,15 @@ export const mailerLayer = (config: MailerConfig): Layer.Layer<Mailer | Outbox> 
 export const servicesLayer = (config: AppOptions) => {
   const kv = KvBinding.layer(config.kv)
   const sessionConfig = SessionConfig.layer({ expiresIn: config.sessionExpiresIn, updateAge: config.sessionUpdateAge })
-  const sessionStore = SessionStoreKv.layer.pipe(Layer.provide([kv, sessionConfig]))
+  const database = DatabaseD1.layer(config.db)
+  const sessionIndex = SessionIndexD1.layer.pipe(Layer.provide(database))
+  const sessionStore = SessionStoreKv.layer.pipe(Layer.provide([kv, sessionConfig, sessionIndex]))
+  const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
+  const rateLimitRules = config.rateLimits ?? RateLimit.RateLimitRules.layer()
+  const guard = AuthGuardLive.layer().pipe(Layer.provide([rateLimiter, rateLimitRules]))
   const mailer = mailerLayer(config.mailer)
   const auth = BetterAuth.layer.pipe(
-    Layer.provide([sessionStore, sessionConfig, mailer]),
+    Layer.provide([sessionStore, sessionConfig, guard, mailer]),
     Layer.provide(Layer.succeed(BetterAuth.BetterAuthConfig, {
       database: config.db,
       secret: config.secret,
@@ -60,9 +68,7 @@ export const servicesLayer = (config: AppOptions) => {
       magicLinkSignUp: config.magicLinkSignUp
     }))
   )
-  const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
   const cache = CacheKv.layer.pipe(Layer.provide(kv))
-  const database = DatabaseD1.layer(config.db)
   return Layer.mergeAll(
     config.tracing ? Tracing.enabled : Layer.empty,
     kv,
@@ -73,20 +79,20 @@ export const servicesLayer = (config: AppOptions) => {
     cache,
     database,
     mailer,
-    config.rateLimits ?? RateLimit.RateLimitRules.layer()
+    rateLimitRules
   )
 }
 
 /** The API with its handlers and middleware. */
 /**
  * The middleware, in one visible order, outermost first: request id, access log and JSON error
- * bodies on the way out; rate limiting. Then the router.
+ * bodies on the way out; rate limiting; input errors in plain words. Then the router.
  */
 export const middlewareLayer = HttpApiBuilder.middleware(
   Effect.map(
     RateLimit.make,
     (rateLimit) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
-      Observability.middleware(JsonErrors.toJsonError)(rateLimit(app))
+      Observability.middleware(JsonErrors.toJsonError)(rateLimit(JsonErrors.plainDecodeErrors(app)))
   ),
   { withContext: true }
 )
@@ -126,12 +132,19 @@ export const makeWebHandler = (config: AppOptions) => {
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
   const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))
   const authRoutes = Context.get(runtime.context, BetterAuthRoutes)
+  const maxBodyBytes = config.maxBodyBytes ?? defaultMaxBodyBytes
   return {
     /** Answers `request`; background work (e.g. cache refreshes) is kept alive by `ctx.waitUntil`. */
-    handler: (request: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> =>
-      authRoutes.matches(request.url)
+    handler: async (received: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> => {
+      const buffered = await bufferBody(received, maxBodyBytes)
+      if (buffered._tag !== "Buffered") {
+        return refusal(buffered, maxBodyBytes, Observability.requestIdOf({ "cf-ray": received.headers.get("cf-ray") ?? undefined }))
+      }
+      const request = buffered.request
+      return authRoutes.matches(request.url)
         ? runPromise(runtime, authRoutes.respond(request))
-        : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined),
+        : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined)
+    },
     dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

@@ -37,6 +37,8 @@ export interface Env {
   readonly EMAIL_VERIFICATION?: string
   /** "false" stops magic links from creating accounts for unknown addresses (default "true"). */
   readonly MAGIC_LINK_SIGN_UP?: string
+  /** The largest request body read, in bytes (default 65536); a larger one is a 413. */
+  readonly MAX_BODY_BYTES?: string
 }
 
 /** Which `Mailer` layer the composition root builds. */
@@ -57,6 +59,8 @@ export interface AppConfig {
   readonly passkey: { readonly rpID: string; readonly origins: ReadonlyArray<string> }
   readonly emailVerification: "off" | "on-sign-up" | "required"
   readonly magicLinkSignUp: boolean
+  /** The largest request body read, in bytes; default 64 KiB. */
+  readonly maxBodyBytes?: number
 }
 
 const isAbsoluteUrl = (s: string) => {
@@ -90,7 +94,8 @@ const Variables = Schema.Struct({
   SESSION_EXPIRES_IN: Schema.optional(Seconds),
   SESSION_UPDATE_AGE: Schema.optional(Seconds),
   EMAIL_VERIFICATION: Schema.optionalWith(oneOf("EMAIL_VERIFICATION", ["off", "on-sign-up", "required"] as const), { exact: true }),
-  MAGIC_LINK_SIGN_UP: Schema.optionalWith(oneOf("MAGIC_LINK_SIGN_UP", ["true", "false"] as const), { exact: true })
+  MAGIC_LINK_SIGN_UP: Schema.optionalWith(oneOf("MAGIC_LINK_SIGN_UP", ["true", "false"] as const), { exact: true }),
+  MAX_BODY_BYTES: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.positive()))
 })
 
 const isLoopback = (url: string) => {
@@ -182,6 +187,7 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
     mailer,
     passkey,
     emailVerification: v.EMAIL_VERIFICATION ?? "off",
-    magicLinkSignUp: v.MAGIC_LINK_SIGN_UP !== "false"
+    magicLinkSignUp: v.MAGIC_LINK_SIGN_UP !== "false",
+    ...(v.MAX_BODY_BYTES === undefined ? {} : { maxBodyBytes: v.MAX_BODY_BYTES })
   })
 }

@@ -27,7 +27,7 @@ const state = mkdtempSync(join(tmpdir(), "bench-"))
 const children = []
 
 const targets = {
-  ours: { port: 8787, config: "wrangler.toml", persist: join(state, "ours"), vars: ["METRICS_ENABLED:true"] },
+  ours: { port: 8787, config: "wrangler.toml", persist: join(state, "ours"), vars: ["METRICS_ENABLED:true", "MAILER:outbox"] },
   baseline: { port: 8788, config: "bench/baseline/wrangler.toml", persist: join(state, "baseline"), vars: [] }
 }
 

@@ -4,6 +4,7 @@ declare module "cloudflare:test" {
     readonly DB: D1Database
     readonly BETTER_AUTH_SECRET: string
     readonly BETTER_AUTH_URL: string
+    readonly MAILER: string
     readonly TEST_MIGRATIONS: Array<D1Migration>
   }
 }

@@ -13,14 +13,18 @@ import * as BetterAuth from "../layers/BetterAuth.js"
 import * as CacheKv from "../layers/CacheKv.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
+import * as MailerOutbox from "../layers/MailerOutbox.js"
+import * as MailerResend from "../layers/MailerResend.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as SessionIndexD1 from "../layers/SessionIndexD1.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
+import { Mailer, Outbox } from "../services/Mailer.js"
 import { SessionConfig } from "../services/SessionStore.js"
 import { Tracing } from "../services/Tracing.js"
 import { Api } from "./Api.js"
-import type { AppConfig } from "./Config.js"
+import type { AppConfig, MailerConfig } from "./Config.js"
+import { DevOutboxRouteLive } from "./DevOutbox.js"
 import { isolated, runPromise } from "../services/Isolated.js"
 import * as AuthGuardLive from "./AuthGuardLive.js"
 import { bufferBody, defaultMaxBodyBytes, refusal } from "./BodyLimit.js"
@@ -36,6 +40,12 @@ export interface AppOptions extends AppConfig {
   readonly tracing?: boolean
 }
 
+/** The `Mailer` the configuration names; the outbox also provides the `Outbox` that reads it. */
+export const mailerLayer = (config: MailerConfig): Layer.Layer<Mailer | Outbox> =>
+  config._tag === "Outbox"
+    ? MailerOutbox.layer
+    : Layer.merge(MailerResend.layer({ from: config.from, apiKey: config.apiKey }), Layer.succeed(Outbox, Outbox.of({ messages: Effect.succeed([]) })))
+
 /** Every service the HTTP layer needs, over the worker's bindings. */
 export const servicesLayer = (config: AppOptions) => {
   const kv = KvBinding.layer(config.kv)
@@ -46,12 +56,16 @@ export const servicesLayer = (config: AppOptions) => {
   const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
   const rateLimitRules = config.rateLimits ?? RateLimit.RateLimitRules.layer()
   const guard = AuthGuardLive.layer().pipe(Layer.provide([rateLimiter, rateLimitRules]))
+  const mailer = mailerLayer(config.mailer)
   const auth = BetterAuth.layer.pipe(
-    Layer.provide([sessionStore, sessionConfig, guard]),
+    Layer.provide([sessionStore, sessionConfig, guard, mailer]),
     Layer.provide(Layer.succeed(BetterAuth.BetterAuthConfig, {
       database: config.db,
       secret: config.secret,
-      baseURL: config.baseURL
+      baseURL: config.baseURL,
+      passkey: config.passkey,
+      emailVerification: config.emailVerification,
+      magicLinkSignUp: config.magicLinkSignUp
     }))
   )
   const cache = CacheKv.layer.pipe(Layer.provide(kv))
@@ -64,6 +78,7 @@ export const servicesLayer = (config: AppOptions) => {
     rateLimiter,
     cache,
     database,
+    mailer,
     rateLimitRules
   )
 }
@@ -82,10 +97,11 @@ export const middlewareLayer = HttpApiBuilder.middleware(
   { withContext: true }
 )
 
-export const apiLayer = (options: { readonly exposeMetrics: boolean }) =>
+export const apiLayer = (options: { readonly exposeMetrics: boolean; readonly mailer: MailerConfig }) =>
   HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(
     Layer.provideMerge(HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, middlewareLayer]))),
-    Layer.provideMerge(options.exposeMetrics ? MetricsRouteLive : Layer.empty)
+    Layer.provideMerge(options.exposeMetrics ? MetricsRouteLive : Layer.empty),
+    Layer.provideMerge(options.mailer._tag === "Outbox" ? DevOutboxRouteLive : Layer.empty)
   )
 
 /**

@@ -74,16 +74,23 @@ const jsonErrors = (request: Request, response: Response): Effect.Effect<Respons
   })
 }
 
-/** Better Auth's answer to `request`; when it cannot answer, the client gets a 503. */
+/**
+ * Better Auth's answer to `request`; when it cannot answer, the client gets a 503. A mail that
+ * could not be sent was logged where it failed; the client is told so, and when to try again.
+ */
 const authRoute = (auth: Auth["Type"], request: Request) =>
   auth.handle(request).pipe(
     Effect.flatMap((response) => jsonErrors(request, response)),
     Effect.map(passThrough),
-    Effect.catchTag("AuthUnavailable", (error) =>
-      Effect.zipRight(
-        Effect.logError("auth provider unavailable", error.message),
-        Effect.succeed(jsonError(503, "Service unavailable"))
-      ))
+    Effect.catchTags({
+      AuthUnavailable: (error) =>
+        Effect.zipRight(
+          Effect.logError("auth provider unavailable", error.message),
+          Effect.succeed(jsonError(503, "Service unavailable"))
+        ),
+      MailerError: (error) =>
+        Effect.succeed(jsonError(503, "Email could not be sent", error.reason === "Unavailable" ? { "retry-after": "60" } : {}))
+    })
   )
 
 /** The values `response` already has for the header names of `fields`. */

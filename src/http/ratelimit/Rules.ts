@@ -50,10 +50,28 @@ const minute = Duration.seconds(60)
 
 /** The defaults. `RateLimitRules.layer({...})` replaces any of them in one place. */
 export const defaultRules: ReadonlyArray<RateLimitRule> = [
+  // Each request sends a mail and creates no session, so every one counts: few per address and per
+  // recipient, so nobody can make the worker flood a mailbox.
+  {
+    name: "magic-link",
+    paths: ["/api/auth/sign-in/magic-link"],
+    policy: { limit: 3, window: minute },
+    perAccount: { limit: 3, window: minute },
+    onFailure: "closed"
+  },
+  { name: "magic-link-verify", paths: ["/api/auth/magic-link/verify"], policy: { limit: 10, window: minute }, onFailure: "closed" },
+  {
+    name: "verification-email",
+    paths: ["/api/auth/send-verification-email"],
+    policy: { limit: 3, window: minute },
+    perAccount: { limit: 3, window: minute },
+    onFailure: "closed"
+  },
+  // A registration or a sign-in is two requests (options, then verification).
+  { name: "passkey", paths: ["/api/auth/passkey"], policy: { limit: 20, window: minute }, onFailure: "closed" },
   {
     name: "sign-in",
-    // Every sign-in method Better Auth routes here that names an `email` counts per account, e.g.
-    // `sign-in/magic-link` (its request sends a link and creates no session, so it always counts).
+    // Every other sign-in method Better Auth routes here that names an `email` counts per account.
     paths: ["/api/auth/sign-in"],
     policy: { limit: 5, window: minute },
     perAccount: { limit: 5, window: minute, release: "signed-in" },

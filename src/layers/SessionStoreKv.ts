@@ -10,7 +10,7 @@
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
 import { Kv, storeFailureReason } from "../services/Kv.js"
 import type { KvError } from "../services/Kv.js"
-import { ttlCovering } from "../services/KvValidation.js"
+import { KvLimits, ttlCovering } from "../services/KvValidation.js"
 import {
   isRefreshDue,
   isSessionToken,
@@ -139,13 +139,30 @@ export const make = Effect.gen(function*() {
       )
     }).pipe(Effect.mapError(toStoreError), traced("SessionStore.refresh"))
 
+  /**
+   * Better Auth's writes. A session signed out is never written back: another location may still
+   * serve a stale copy of it for up to KV's cache TTL, and Better Auth's get-session there would
+   * otherwise extend that copy and revive it everywhere. A "sign out everywhere" mark outlives
+   * Better Auth's TTL by that cache TTL, so a copy written back in that window ends before it.
+   */
+  const storageSet = (key: string, value: string, ttlSeconds: number | undefined) =>
+    Effect.gen(function*() {
+      if (isSessionToken(key) && Option.isSome(yield* kv.get(signedOutKey(key)))) {
+        return yield* Effect.logInfo("not writing back a signed-out session")
+      }
+      const ttl = key.startsWith("revoked-sessions-before-") && ttlSeconds !== undefined && ttlSeconds > 0
+        ? ttlSeconds + KvLimits.defaultCacheTtlSeconds
+        : ttlSeconds
+      yield* writeLive(storageKey(key), value, ttl)
+    })
+
   return SessionStore.of({
     lookup,
     refresh,
     revoke: (token) => (isSessionToken(token) ? Effect.mapError(endSession(token), toStoreError) : Effect.void),
     storage: {
       get: (key) => Effect.mapError(readLive(storageKey(key)), toStoreError),
-      set: (key, value, ttlSeconds) => Effect.mapError(writeLive(storageKey(key), value, ttlSeconds), toStoreError),
+      set: (key, value, ttlSeconds) => Effect.mapError(storageSet(key, value, ttlSeconds), toStoreError),
       delete: (key) => Effect.mapError(isSessionToken(key) ? endSession(key) : kv.delete(storageKey(key)), toStoreError)
     }
   })

@@ -13,13 +13,18 @@ import * as BetterAuth from "../layers/BetterAuth.js"
 import * as CacheKv from "../layers/CacheKv.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
+import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
+import * as RateLimiterDurableObject from "../layers/RateLimiterDurableObject.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
+import type { Kv } from "../services/Kv.js"
+import { describePolicy, RateLimiter } from "../services/RateLimiter.js"
 import { SessionConfig } from "../services/SessionStore.js"
 import { Tracing } from "../services/Tracing.js"
 import { Api } from "./Api.js"
-import type { AppConfig } from "./Config.js"
+import { rulePolicies } from "./Config.js"
+import type { AppConfig, RateLimiterChoice } from "./Config.js"
 import { isolated, runPromise } from "../services/Isolated.js"
 import * as JsonErrors from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
@@ -31,6 +36,37 @@ export interface AppOptions extends AppConfig {
   readonly rateLimits?: Layer.Layer<RateLimit.RateLimitRules>
   /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
   readonly tracing?: boolean
+}
+
+/**
+ * The rate limiter the configuration chooses, checked against the rules it will count: a policy
+ * the backend cannot count stops the worker at start-up (building the runtime fails) with the
+ * rule named, never a wrong count later.
+ */
+export const rateLimiterLayer = (
+  choice: RateLimiterChoice,
+  kv: Layer.Layer<Kv>
+): Layer.Layer<RateLimiter, never, RateLimit.RateLimitRules> => {
+  switch (choice.backend) {
+    case "durable-object":
+      return RateLimiterDurableObject.layer(choice.namespace)
+    case "binding":
+      return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
+        const planned = RateLimiterBinding.plan(rulePolicies(rules), Object.fromEntries(choice.bindings))
+        return planned._tag === "Left"
+          ? Layer.die(new Error(planned.left.join("\n")))
+          : RateLimiterBinding.layer(planned.right)
+      }))
+    case "kv":
+      return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
+        const sliding = rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")
+        return sliding.length > 0
+          ? Layer.die(new Error(sliding.map(({ policy, rule }) =>
+            `RATE_LIMIT_BACKEND=kv cannot count rule "${rule}" (${describePolicy(policy)}): KV counts fixed windows only; use RATE_LIMIT_BACKEND=durable-object`
+          ).join("\n")))
+          : RateLimiterKv.layer.pipe(Layer.provide(kv))
+      }))
+  }
 }
 
 /** Every service the HTTP layer needs, over the worker's bindings. */
@@ -46,7 +82,8 @@ export const servicesLayer = (config: AppOptions) => {
       baseURL: config.baseURL
     }))
   )
-  const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
+  const rules = config.rateLimits ?? RateLimit.RateLimitRules.layer()
+  const rateLimiter = rateLimiterLayer(config.rateLimiter ?? { backend: "kv" }, kv).pipe(Layer.provide(rules))
   const cache = CacheKv.layer.pipe(Layer.provide(kv))
   const database = DatabaseD1.layer(config.db)
   return Layer.mergeAll(
@@ -58,7 +95,7 @@ export const servicesLayer = (config: AppOptions) => {
     rateLimiter,
     cache,
     database,
-    config.rateLimits ?? RateLimit.RateLimitRules.layer()
+    rules
   )
 }
 

@@ -13,6 +13,8 @@ import { requestIdOf } from "./Observability.js"
 import type { Env } from "./Config.js"
 
 export type { Env } from "./Config.js"
+/** The rate limiter's Durable Object (`RATE_LIMIT_BACKEND=durable-object`), declared in wrangler.toml. */
+export { RateLimiterObject } from "../layers/RateLimiterDurableObject.js"
 
 type Handler = (request: Request, ctx?: ExecutionContext) => Promise<Response>
 
@@ -28,7 +30,7 @@ const misconfigured = (problems: ReadonlyArray<string>): Handler => {
 }
 
 const fingerprint = (env: Env) =>
-  `${env.BETTER_AUTH_SECRET}\u0000${env.BETTER_AUTH_URL}\u0000${env.SESSION_EXPIRES_IN}\u0000${env.SESSION_UPDATE_AGE}\u0000${env.METRICS_ENABLED}\u0000${typeof env.KV}\u0000${typeof env.DB}`
+  `${env.BETTER_AUTH_SECRET}\u0000${env.BETTER_AUTH_URL}\u0000${env.SESSION_EXPIRES_IN}\u0000${env.SESSION_UPDATE_AGE}\u0000${env.METRICS_ENABLED}\u0000${typeof env.KV}\u0000${typeof env.DB}\u0000${env.RATE_LIMIT_BACKEND}\u0000${typeof env.RATE_LIMITER}`
 
 const handlerFor = (env: Env): Handler => {
   const key = fingerprint(env)

@@ -57,13 +57,11 @@ const toWire = (policy: RateLimitPolicy): typeof WirePolicy.Type => ({
 export class RateLimiterObject implements DurableObject {
   readonly #ctx: DurableObjectState
   #tableReady = false
-  #alarmAt: number | undefined = undefined
+  /** The cleanup alarm as last set or read: `null` none, `undefined` not known yet. */
+  #alarmAt: number | null | undefined = undefined
 
   constructor(ctx: DurableObjectState, _env: unknown) {
     this.#ctx = ctx
-    void ctx.blockConcurrencyWhile(async () => {
-      this.#alarmAt = (await ctx.storage.getAlarm()) ?? undefined
-    })
   }
 
   #sql(): SqlStorage {
@@ -103,8 +101,10 @@ export class RateLimiterObject implements DurableObject {
     return next ?? undefined
   })
 
+  /** Makes sure a cleanup runs by `at`: an alarm already due by then is kept. */
   async #scheduleCleanup(at: number): Promise<void> {
-    if (this.#alarmAt !== undefined && this.#alarmAt <= at) return
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.#ctx.storage.getAlarm()
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return
     this.#alarmAt = at
     await this.#ctx.storage.setAlarm(at)
   }
@@ -120,7 +120,7 @@ export class RateLimiterObject implements DurableObject {
   }
 
   async alarm(): Promise<void> {
-    this.#alarmAt = undefined
+    this.#alarmAt = null
     const next = Effect.runSync(this.cleanup)
     if (next !== undefined) return this.#scheduleCleanup(next)
     // Nothing left: an object with no storage costs nothing.

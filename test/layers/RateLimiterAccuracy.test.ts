@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, TestClock } from "effect"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as KvReplicated from "../../src/layers/KvReplicated.js"
+import * as RateLimiterDurableObject from "../../src/layers/RateLimiterDurableObject.js"
 import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
 import { Kv } from "../../src/services/Kv.js"
 import { RateLimiter } from "../../src/services/RateLimiter.js"
@@ -93,5 +94,33 @@ describe("KV counter accuracy across locations (limit 5 per 60 s, one isolate pe
       // counts the new window alone: the documented bound is reached, never passed.
       expect(worstOfAll).toBe(15)
       console.log(["rate limiter accuracy across 3 locations (limit 5):", ...rows].join("\n  "))
+    }), 60_000)
+})
+
+/**
+ * The Durable Object backend: every isolate's client reaches the one object of the bucket, here
+ * the object's counting in memory (the real object, over 4 isolates' clients, is measured in
+ * RateLimiterDurableObject.workerd.test.ts).
+ */
+describe("Durable Object counter accuracy across isolates and locations (limit 5 per 60 s)", () => {
+  it.effect("exactly the limit per window, whatever the number of isolates and the request rate", () =>
+    Effect.gen(function*() {
+      const rows: Array<string> = []
+      for (const isolates of [1, 4, 8]) {
+        for (const gap of [0, 100, 1000]) {
+          yield* TestClock.setTime(epoch)
+          const objects = yield* RateLimiterDurableObject.makeMemory
+          const clients = Array.from({ length: isolates }, () => RateLimiter.of({ consume: objects.consume }))
+          const decisions = yield* Effect.all(
+            Array.from({ length: 40 }, (_, i) =>
+              Effect.zipRight(TestClock.adjust(`${gap} millis`), clients[i % isolates]!.consume("203.0.113.1:sign-in", policy))),
+            { concurrency: gap === 0 ? "unbounded" : 1 }
+          )
+          const admitted = decisions.filter((d) => d.allowed).length
+          rows.push(`isolates=${isolates}, gap ${gap} ms -> ${admitted}`)
+          expect(admitted).toBe(5)
+        }
+      }
+      console.log(["durable object accuracy (limit 5):", ...rows].join("\n  "))
     }), 60_000)
 })

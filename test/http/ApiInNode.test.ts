@@ -7,6 +7,7 @@ import { Effect, Layer, Option } from "effect"
 import { apiLayer } from "../../src/http/App.js"
 import * as Client from "../../src/http/Client.js"
 import * as RateLimit from "../../src/http/RateLimit.js"
+import * as MailerOutbox from "../../src/layers/MailerOutbox.js"
 import * as TestKit from "../../src/layers/TestKit.js"
 import { Auth } from "../../src/services/Auth.js"
 
@@ -19,8 +20,8 @@ const rawTokens = Layer.succeed(Auth, Auth.of({
 const database = TestKit.fakeDatabase((sql) => (sql.includes(`from "account"`) ? [{ providerId: "credential" }] : []))
 
 const web = HttpApiBuilder.toWebHandler(
-  Layer.mergeAll(apiLayer({ exposeMetrics: false }), HttpServer.layerContext).pipe(
-    Layer.provide(Layer.mergeAll(TestKit.layer({ database }), rawTokens, RateLimit.RateLimitRules.layer()))
+  Layer.mergeAll(apiLayer({ exposeMetrics: false, mailer: { _tag: "Outbox" } }), HttpServer.layerContext).pipe(
+    Layer.provide(Layer.mergeAll(TestKit.layer({ database }), rawTokens, RateLimit.RateLimitRules.layer(), MailerOutbox.layer))
   )
 )
 afterAll(() => web.dispose())

@@ -18,8 +18,10 @@ import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
 import { SessionConfig } from "../services/SessionStore.js"
 import { Tracing } from "../services/Tracing.js"
+import { TrustedOrigins } from "../services/TrustedOrigins.js"
 import { Api } from "./Api.js"
 import type { AppConfig } from "./Config.js"
+import * as Cors from "./Cors.js"
 import { isolated, runPromise } from "../services/Isolated.js"
 import * as JsonErrors from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
@@ -43,12 +45,14 @@ export const servicesLayer = (config: AppOptions) => {
     Layer.provide(Layer.succeed(BetterAuth.BetterAuthConfig, {
       database: config.db,
       secret: config.secret,
-      baseURL: config.baseURL
+      baseURL: config.baseURL,
+      trustedOrigins: config.trustedOrigins
     }))
   )
   const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
   const cache = CacheKv.layer.pipe(Layer.provide(kv))
   const database = DatabaseD1.layer(config.db)
+  const trustedOrigins = TrustedOrigins.layer({ baseURL: config.baseURL, origins: config.trustedOrigins })
   return Layer.mergeAll(
     config.tracing ? Tracing.enabled : Layer.empty,
     kv,
@@ -58,6 +62,7 @@ export const servicesLayer = (config: AppOptions) => {
     rateLimiter,
     cache,
     database,
+    trustedOrigins,
     config.rateLimits ?? RateLimit.RateLimitRules.layer()
   )
 }
@@ -65,13 +70,14 @@ export const servicesLayer = (config: AppOptions) => {
 /** The API with its handlers and middleware. */
 /**
  * The middleware, in one visible order, outermost first: request id, access log and JSON error
- * bodies on the way out; rate limiting. Then the router.
+ * bodies on the way out; CORS (preflights answered here, never counted); rate limiting. Then the
+ * router.
  */
 export const middlewareLayer = HttpApiBuilder.middleware(
   Effect.map(
-    RateLimit.make,
-    (rateLimit) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
-      Observability.middleware(JsonErrors.toJsonError)(rateLimit(app))
+    Effect.all([Cors.make, RateLimit.make]),
+    ([cors, rateLimit]) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
+      Observability.middleware(JsonErrors.toJsonError)(cors.middleware(rateLimit(app)))
   ),
   { withContext: true }
 )

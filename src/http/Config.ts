@@ -5,6 +5,7 @@
  * @module
  */
 import { Duration, Either, ParseResult, Redacted, Schema } from "effect"
+import * as TrustedOrigins from "../services/TrustedOrigins.js"
 
 /** The bindings and variables `wrangler.toml` and `wrangler secret put` give the worker. */
 export interface Env {
@@ -20,6 +21,11 @@ export interface Env {
   readonly SESSION_UPDATE_AGE?: string
   /** "true" serves the counters at `GET /metrics` (for benchmarks; off by default). */
   readonly METRICS_ENABLED?: string
+  /**
+   * Comma-separated origins whose pages may call the API from a browser (Better Auth's trusted
+   * origins and the CORS allow-list), e.g. `https://app.example.com,https://*.example.com`.
+   */
+  readonly TRUSTED_ORIGINS?: string
 }
 
 export interface AppConfig {
@@ -30,6 +36,8 @@ export interface AppConfig {
   readonly sessionExpiresIn: Duration.Duration
   readonly sessionUpdateAge: Duration.Duration
   readonly exposeMetrics: boolean
+  /** `TRUSTED_ORIGINS`, canonical (see `TrustedOrigins.parse`). */
+  readonly trustedOrigins: ReadonlyArray<string>
 }
 
 const isAbsoluteUrl = (s: string) => {
@@ -71,6 +79,10 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
   if (Either.isLeft(variables)) {
     for (const issue of ParseResult.ArrayFormatter.formatErrorSync(variables.left)) problems.push(issue.message)
   }
+  const trusted = env.TRUSTED_ORIGINS === undefined || typeof env.TRUSTED_ORIGINS === "string"
+    ? TrustedOrigins.parse(env.TRUSTED_ORIGINS ?? "")
+    : { origins: [], problems: ["TRUSTED_ORIGINS must be a string of comma-separated origins"] }
+  problems.push(...trusted.problems)
   if (problems.length > 0 || Either.isLeft(variables)) return Either.left(problems)
   const v = variables.right
   return Either.right({
@@ -80,6 +92,7 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
     baseURL: v.BETTER_AUTH_URL,
     sessionExpiresIn: Duration.seconds(v.SESSION_EXPIRES_IN ?? 7 * 24 * 3600),
     sessionUpdateAge: Duration.seconds(v.SESSION_UPDATE_AGE ?? 24 * 3600),
-    exposeMetrics: env.METRICS_ENABLED === "true"
+    exposeMetrics: env.METRICS_ENABLED === "true",
+    trustedOrigins: trusted.origins
   })
 }

@@ -28,7 +28,7 @@ const misconfigured = (problems: ReadonlyArray<string>): Handler => {
 }
 
 const fingerprint = (env: Env) =>
-  `${env.BETTER_AUTH_SECRET}\u0000${env.BETTER_AUTH_URL}\u0000${env.SESSION_EXPIRES_IN}\u0000${env.SESSION_UPDATE_AGE}\u0000${env.METRICS_ENABLED}\u0000${typeof env.KV}\u0000${typeof env.DB}`
+  `${env.BETTER_AUTH_SECRET}\u0000${env.BETTER_AUTH_URL}\u0000${env.SESSION_EXPIRES_IN}\u0000${env.SESSION_UPDATE_AGE}\u0000${env.METRICS_ENABLED}\u0000${env.TRUSTED_ORIGINS}\u0000${typeof env.KV}\u0000${typeof env.DB}`
 
 const handlerFor = (env: Env): Handler => {
   const key = fingerprint(env)

@@ -18,6 +18,7 @@ import { runPromise } from "../services/Isolated.js"
 import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
+import * as TrustedOrigins from "../services/TrustedOrigins.js"
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database
@@ -26,6 +27,11 @@ export interface BetterAuthConfigShape {
   readonly baseURL: string
   /** The base path of the auth routes. Default `/api/auth`. */
   readonly basePath?: string
+  /**
+   * Origins trusted besides `baseURL` and the request's own (`TrustedOrigins.parse`'s output).
+   * Default none.
+   */
+  readonly trustedOrigins?: ReadonlyArray<string>
 }
 
 export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthConfig")<
@@ -70,6 +76,7 @@ export const options = (
     appName: "edge-auth-state",
     baseURL: config.baseURL,
     basePath: config.basePath ?? "/api/auth",
+    trustedOrigins: TrustedOrigins.forBetterAuth(config.trustedOrigins ?? []),
     secret: Redacted.value(config.secret),
     database: config.database,
     ...(storage ? { secondaryStorage: storage } : {}),

@@ -62,6 +62,26 @@ export interface BetterAuthConfigShape {
 /** How long the links in mails work, in seconds (Better Auth's own defaults, stated once). */
 export const linkLifetimes = { magicLink: 300, resetPassword: 3600, verifyEmail: 3600 } as const
 
+/** The fragment a page-bound magic link carries its token in (`<callbackURL>#magic-link-token=<token>`). */
+export const magicLinkFragment = "magic-link-token"
+
+/**
+ * Where a magic link's mail points. By default, Better Auth's verify URL: following it answers a
+ * redirect with `set-auth-token`, which a client reading the response uses, but which a browser
+ * following the link never shows its page. A request with `metadata: { link: "page" }` gets a link
+ * to its `callbackURL` instead (already checked to be a relative path or a trusted origin), with
+ * the token in the fragment: the page verifies it itself with a fetch
+ * (`GET /magic-link/verify?token=...`, no callbackURL) and reads the Bearer token from that answer.
+ * The fragment is never sent to the page's server nor in a `Referer`.
+ */
+export const magicLinkTarget = (verifyUrl: string, token: string, metadata: unknown, baseURL: string): string => {
+  const toPage = typeof metadata === "object" && metadata !== null && "link" in metadata && metadata.link === "page"
+  if (!toPage) return verifyUrl
+  const page = new URL(new URL(verifyUrl).searchParams.get("callbackURL") ?? "/", baseURL)
+  page.hash = `${magicLinkFragment}=${encodeURIComponent(token)}`
+  return page.toString()
+}
+
 /** Sends one mail for Better Auth; rejects (with Better Auth's 503) when it was not sent. */
 export type SendMail = (mail: Mail) => Promise<void>
 
@@ -190,7 +210,8 @@ export const options = (
         // D1 keeps a hash: a read of the verification table yields no usable link.
         storeToken: "hashed",
         disableSignUp: config.magicLinkSignUp === false,
-        sendMagicLink: ({ email, url }) => send(AuthMails.magicLink(appName, email, url, linkLifetimes.magicLink))
+        sendMagicLink: ({ email, url, token, metadata }) =>
+          send(AuthMails.magicLink(appName, email, magicLinkTarget(url, token, metadata, config.baseURL), linkLifetimes.magicLink))
       }),
       passkey({
         rpName: appName,

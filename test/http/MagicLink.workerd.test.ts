@@ -133,6 +133,49 @@ describe("magic link sign-in", { timeout: 30_000 }, () => {
     expect((await follow(link.toString())).headers.get("set-auth-token")).toBeTruthy()
   })
 
+  it("a link for a page (metadata.link = \"page\"): it opens callbackURL with the token in the fragment; the page's fetch of verify signs in once", async () => {
+    const email = newAddress()
+    const requested = await postJson("/api/auth/sign-in/magic-link", { email, callbackURL: `${origin}/app?x=1`, metadata: { link: "page" } })
+    expect(requested.status).toBe(200)
+    const [mail] = await mailTo(email)
+    expect(mail!.links).toEqual([expect.stringMatching(new RegExp(`^${origin}/app\\?x=1#magic-link-token=[A-Za-z]{32}$`))])
+    const token = new URL(mail!.links[0]!).hash.slice("#magic-link-token=".length)
+
+    // What the page does: verify without a callbackURL, and read the JSON and the header.
+    const verified = await call(`/api/auth/magic-link/verify?token=${token}`, { redirect: "manual" })
+    expect(verified.status).toBe(200)
+    const bearer = verified.headers.get("set-auth-token")!
+    expect(await verified.json()).toMatchObject({ user: { email, emailVerified: true } })
+    expect(await (await me(`Bearer ${bearer}`)).json()).toMatchObject({ user: { email } })
+    const ttl = await sessionTtl(env.KV, rawToken(bearer))
+    expect(ttl).toBeGreaterThan(sevenDays - 120)
+
+    const again = await call(`/api/auth/magic-link/verify?token=${token}`, { redirect: "manual" })
+    expect(again.status).toBe(302)
+    expect(again.headers.get("location")).toContain("error=INVALID_TOKEN")
+    expect(again.headers.get("set-auth-token")).toBeNull()
+  })
+
+  it("a page link is a relative callbackURL resolved on the worker; other metadata keeps Better Auth's verify link", async () => {
+    const relative = newAddress()
+    await postJson("/api/auth/sign-in/magic-link", { email: relative, metadata: { link: "page" } })
+    expect((await mailTo(relative))[0]!.links).toEqual([expect.stringMatching(/^http:\/\/localhost:8787\/#magic-link-token=[A-Za-z]{32}$/)])
+    for (const metadata of [{ link: "Page" }, { link: ["page"] }, { other: "page" }]) {
+      const email = newAddress()
+      await postJson("/api/auth/sign-in/magic-link", { email, metadata })
+      expect((await mailTo(email))[0]!.links).toEqual([expect.stringMatching(/^http:\/\/localhost:8787\/api\/auth\/magic-link\/verify\?token=/)])
+    }
+  })
+
+  it("a page link cannot point at an untrusted origin: refused, no mail", async () => {
+    for (const callbackURL of ["https://evil.example/steal", "//evil.example/steal"]) {
+      const email = newAddress()
+      const refused = await postJson("/api/auth/sign-in/magic-link", { email, callbackURL, metadata: { link: "page" } })
+      expect(refused.status).toBe(403)
+      expect(await mailTo(email)).toEqual([])
+    }
+  })
+
   it("the answer does not reveal whether the account exists", async () => {
     const { email } = await signUp("magic-reveal")
     const known = await requestLink(email)

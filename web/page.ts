@@ -2,7 +2,9 @@
  * What every section of the page shares: Better Auth's browser client, a fetch for the API's own
  * routes, the token, and two events (the session changed; an auth call answered).
  */
+import { passkeyClient } from "@better-auth/passkey/client"
 import { createAuthClient } from "better-auth/client"
+import { magicLinkClient } from "better-auth/client/plugins"
 import type { PageConfig } from "./config.js"
 import { tokenStore } from "./token.js"
 import type { TokenStore } from "./token.js"
@@ -21,12 +23,12 @@ export interface PageEvents {
   readonly "auth-response": Response
 }
 
-const makeAuthClient = (apiBase: string, token: TokenStore, events: EventTarget) =>
+const makeAuthClient = (apiBase: string, token: TokenStore, events: EventTarget, credentials: RequestCredentials) =>
   createAuthClient({
     baseURL: apiBase,
+    plugins: [magicLinkClient(), passkeyClient()],
     fetchOptions: {
-      // Bearer only: no cookies cross origins (the worker's CORS does not allow credentials).
-      credentials: "omit",
+      credentials,
       auth: { type: "Bearer", token: () => token.get() ?? "" },
       onSuccess: (context) => {
         const issued = context.response.headers.get("set-auth-token")
@@ -41,6 +43,13 @@ const makeAuthClient = (apiBase: string, token: TokenStore, events: EventTarget)
 export interface Page {
   readonly apiBase: string
   readonly auth: ReturnType<typeof makeAuthClient>
+  /**
+   * The same client for passkey ceremonies, which also send cookies to the worker when the page is
+   * on its origin: the passkey plugin keeps each ceremony's challenge in a cookie between its two
+   * requests. A page on another origin sends none (the worker's CORS allows no credentials), so
+   * its ceremonies fail there; a passkey is bound to the worker's relying party id anyway.
+   */
+  readonly passkeys: ReturnType<typeof makeAuthClient>
   readonly token: TokenStore
   /** `GET` (or `init`) an API route with the Bearer token. */
   readonly api: (path: string, init?: RequestInit) => Promise<ApiAnswer>
@@ -53,7 +62,9 @@ export const makePage = (config: PageConfig): Page => {
   const token = tokenStore(config.apiBase)
   return {
     apiBase: config.apiBase,
-    auth: makeAuthClient(config.apiBase, token, events),
+    // Bearer only: no cookies cross origins (the worker's CORS does not allow credentials).
+    auth: makeAuthClient(config.apiBase, token, events, "omit"),
+    passkeys: makeAuthClient(config.apiBase, token, events, "same-origin"),
     token,
     api: async (path, init = {}) => {
       const headers = new Headers(init.headers)

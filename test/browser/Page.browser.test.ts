@@ -3,98 +3,31 @@
  * globalSetup.ts): from the worker's own origin, from an origin in TRUSTED_ORIGINS (CORS in a real
  * browser), and from an origin that is not trusted, which must fail.
  */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import puppeteer from "puppeteer-core"
-import type { Browser, Page } from "puppeteer-core"
+import type { Browser } from "puppeteer-core"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { trustedHost, untrustedHost } from "./globalSetup.js"
+import { clientAddresses, fill, launch, open as openTab, storedToken as storedTokenFor, text, waitForText } from "./chromium.js"
+import type { Chromium } from "./chromium.js"
 
 const chromium = inject("chromium")
 const worker = inject("worker")
 const password = "correct-horse-battery"
-
-/**
- * Every request Chromium sends comes from 127.0.0.1, so each page gets a client address of its
- * own, added below CORS by request interception, and the pages never share a rate-limit bucket.
- */
-let clients = 0
-const clientAddress = () => `198.51.100.${++clients}`
+const clientAddress = clientAddresses("198.51.100")
 
 describe.skipIf(chromium === "")("the page in a real browser", () => {
   let browser: Browser
-  let profile: string
+  let launched: Chromium | undefined
 
   beforeAll(async () => {
-    profile = await mkdtemp(join(tmpdir(), "edge-auth-state-chromium-"))
-    browser = await puppeteer.launch({
-      executablePath: chromium,
-      headless: true,
-      userDataDir: profile,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        `--host-resolver-rules=MAP ${trustedHost} 127.0.0.1, MAP ${untrustedHost} 127.0.0.1`
-      ]
-    })
+    launched = await launch(chromium)
+    browser = launched.browser
   })
 
   afterAll(async () => {
-    await browser?.close()
-    if (profile) await rm(profile, { recursive: true, force: true })
+    await launched?.close()
   })
 
-  /** A fresh tab (its own storage) on `url`, once the page has built its sections. */
-  const open = async (url: string) => {
-    const context = await browser.createBrowserContext()
-    const page = await context.newPage()
-    const errors: Array<string> = []
-    page.on("pageerror", (error) => errors.push(String(error)))
-    const address = clientAddress()
-    await page.setRequestInterception(true)
-    page.on("request", (request) => {
-      void request.continue({ headers: { ...request.headers(), "cf-connecting-ip": address } })
-    })
-    await page.goto(url)
-    await page.waitForSelector("body[data-ready=true]")
-    return { page, errors, close: () => context.close() }
-  }
-
-  const text = (page: Page, selector: string) => page.$eval(selector, (element) => element.textContent ?? "")
-
-  const waitForText = async (page: Page, selector: string, expected: string | RegExp) => {
-    const source = typeof expected === "string" ? expected : expected.source
-    const isRegExp = typeof expected !== "string"
-    await page.waitForFunction(
-      (selector, source, isRegExp) => {
-        const content = document.querySelector(selector)?.textContent ?? ""
-        return isRegExp ? new RegExp(source).test(content) : content.includes(source)
-      },
-      { timeout: 15_000 },
-      selector,
-      source,
-      isRegExp
-    ).catch(async (error) => {
-      throw new Error(`${selector} never showed ${String(expected)}; it shows: ${await text(page, selector)}`, { cause: error })
-    })
-  }
-
-  const fill = async (page: Page, fields: Record<string, string>) => {
-    for (const [id, value] of Object.entries(fields)) {
-      await page.$eval(`#${id}`, (input) => ((input as HTMLInputElement).value = ""))
-      await page.type(`#${id}`, value)
-    }
-  }
-
-  const storedToken = (page: Page) =>
-    page.evaluate((key) => localStorage.getItem(key), `bearer_token:${worker}`)
+  const open = (url: string) => openTab(browser, url, clientAddress())
+  const storedToken = (page: Parameters<typeof storedTokenFor>[0]) => storedTokenFor(page, worker)
 
   /** Sign up, see the user, sign out, sign in, call the action, read the rate limit, sign out. */
   const wholeFlow = async (url: string) => {

@@ -24,6 +24,13 @@ declare module "vitest" {
     /** The page on an origin in TRUSTED_ORIGINS, and on one that is not. */
     readonly trustedApp: string
     readonly untrustedApp: string
+    /**
+     * The worker by the name in its BETTER_AUTH_URL, http://localhost:<port>: the origin its
+     * passkeys are bound to (relying party id `localhost`; WebAuthn refuses IP addresses).
+     */
+    readonly workerByName: string
+    /** The worker's local state (`--persist-to`), for `wrangler kv key list --local --persist-to`. */
+    readonly state: string
   }
 }
 
@@ -75,11 +82,14 @@ export default async function setup(project: TestProject) {
     project.provide("worker", "")
     project.provide("trustedApp", "")
     project.provide("untrustedApp", "")
+    project.provide("workerByName", "")
+    project.provide("state", "")
     return
   }
 
   const [workerPort, inspectorPort, trustedPort, untrustedPort] = await ports()
   const worker = `http://127.0.0.1:${workerPort}`
+  const workerByName = `http://localhost:${workerPort}`
   const trustedApp = `http://${trustedHost}:${trustedPort}`
   const untrustedApp = `http://${untrustedHost}:${untrustedPort}`
   const state = await mkdtemp(join(tmpdir(), "edge-auth-state-browser-"))
@@ -94,6 +104,8 @@ export default async function setup(project: TestProject) {
     "--inspector-port", String(inspectorPort),
     "--persist-to", state,
     "--var", `BETTER_AUTH_SECRET:browser-tests-${crypto.randomUUID()}`,
+    // Its real origin: mail links and the passkey relying party (`localhost`) follow from it.
+    "--var", `BETTER_AUTH_URL:${workerByName}`,
     "--var", `TRUSTED_ORIGINS:${trustedApp}`,
     // Mail stays in the outbox, as under `npm run dev`.
     "--var", "MAILER:outbox",
@@ -129,6 +141,8 @@ export default async function setup(project: TestProject) {
   project.provide("worker", worker)
   project.provide("trustedApp", trustedApp)
   project.provide("untrustedApp", untrustedApp)
+  project.provide("workerByName", workerByName)
+  project.provide("state", state)
 
   return async () => {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))

@@ -1,0 +1,104 @@
+/**
+ * What the browser tests share: one headless Chromium per test file, a fresh tab per test (its own
+ * storage and its own client address), and waits on what the page shows.
+ */
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import puppeteer from "puppeteer-core"
+import type { Browser, Page } from "puppeteer-core"
+import { trustedHost, untrustedHost } from "./globalSetup.js"
+
+export interface Chromium {
+  readonly browser: Browser
+  readonly close: () => Promise<void>
+}
+
+export const launch = async (executablePath: string): Promise<Chromium> => {
+  const profile = await mkdtemp(join(tmpdir(), "edge-auth-state-chromium-"))
+  const browser = await puppeteer.launch({
+    executablePath,
+    headless: true,
+    userDataDir: profile,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      `--host-resolver-rules=MAP ${trustedHost} 127.0.0.1, MAP ${untrustedHost} 127.0.0.1`
+    ]
+  })
+  return {
+    browser,
+    close: async () => {
+      await browser.close()
+      await rm(profile, { recursive: true, force: true })
+    }
+  }
+}
+
+/**
+ * Every request Chromium sends comes from 127.0.0.1, so each tab gets a client address of its
+ * own, added below CORS by request interception, and tabs never share a rate-limit bucket. Each
+ * test file takes its own prefix (a /24 of the documentation ranges), as files run in parallel.
+ */
+export const clientAddresses = (prefix: string) => {
+  let clients = 0
+  return () => `${prefix}.${++clients}`
+}
+
+/**
+ * A fresh tab (its own storage) on `url`, once the page has built its sections; `newTab` opens
+ * another tab beside it that shares its storage, as a link opened from a mail would.
+ */
+export const open = async (browser: Browser, url: string, address: string) => {
+  const context = await browser.createBrowserContext()
+  const errors: Array<string> = []
+  const newTab = async (url: string) => {
+    const page = await context.newPage()
+    page.on("pageerror", (error) => errors.push(String(error)))
+    await page.setRequestInterception(true)
+    page.on("request", (request) => {
+      void request.continue({ headers: { ...request.headers(), "cf-connecting-ip": address } })
+    })
+    await page.goto(url)
+    await page.waitForSelector("body[data-ready=true]")
+    return page
+  }
+  const page = await newTab(url)
+  return { page, errors, newTab, close: () => context.close() }
+}
+
+export const text = (page: Page, selector: string) => page.$eval(selector, (element) => element.textContent ?? "")
+
+export const waitForText = async (page: Page, selector: string, expected: string | RegExp) => {
+  const source = typeof expected === "string" ? expected : expected.source
+  const isRegExp = typeof expected !== "string"
+  await page.waitForFunction(
+    (selector, source, isRegExp) => {
+      const content = document.querySelector(selector)?.textContent ?? ""
+      return isRegExp ? new RegExp(source).test(content) : content.includes(source)
+    },
+    { timeout: 15_000 },
+    selector,
+    source,
+    isRegExp
+  ).catch(async (error) => {
+    throw new Error(`${selector} never showed ${String(expected)}; it shows: ${await text(page, selector)}`, { cause: error })
+  })
+}
+
+export const fill = async (page: Page, fields: Record<string, string>) => {
+  for (const [id, value] of Object.entries(fields)) {
+    await page.$eval(`#${id}`, (input) => ((input as HTMLInputElement).value = ""))
+    await page.type(`#${id}`, value)
+  }
+}
+
+/** The Bearer token the page keeps for the worker at `apiBase`. */
+export const storedToken = (page: Page, apiBase: string) =>
+  page.evaluate((key) => localStorage.getItem(key), `bearer_token:${apiBase}`)

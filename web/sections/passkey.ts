@@ -1,0 +1,46 @@
+/**
+ * Passkeys with Better Auth's passkey client: add one while signed in, then sign in with it alone.
+ * The browser runs the WebAuthn ceremony (`navigator.credentials`); the worker checks it against its
+ * relying party id and origins, so this works on a page the worker's passkey settings name.
+ */
+import { el, section } from "../dom.js"
+import type { Section } from "./Section.js"
+
+interface Outcome {
+  readonly data: unknown
+  readonly error: { readonly status: number; readonly message?: string | undefined; readonly code?: string | undefined } | null
+}
+
+const describeError = (error: NonNullable<Outcome["error"]>) =>
+  `Failed: ${error.status} ${error.code ?? ""} ${error.message ?? ""}`.trim()
+
+const emailOf = (data: unknown): string | undefined => {
+  if (typeof data !== "object" || data === null || !("user" in data)) return undefined
+  const user = data.user
+  return typeof user === "object" && user !== null && "email" in user && typeof user.email === "string" ? user.email : undefined
+}
+
+export const passkey: Section = (page) => {
+  const status = el("output", { id: "passkey-status" }, "No passkey used yet")
+  const add = el("button", { id: "add-passkey", type: "button" }, "Add a passkey")
+  const signIn = el("button", { id: "sign-in-passkey", type: "button" }, "Sign in with a passkey")
+
+  const run = async (action: () => Promise<Outcome>, done: (data: unknown) => string, changesSession: boolean) => {
+    status.textContent = "…"
+    try {
+      const { data, error } = await action()
+      status.textContent = error ? describeError(error) : done(data)
+    } catch (error) {
+      status.textContent = `Failed: ${String(error)}`
+    }
+    if (changesSession) page.sessionChanged()
+  }
+
+  add.addEventListener("click", () =>
+    run(() => page.passkeys.passkey.addPasskey({ name: navigator.userAgent.slice(0, 64) }), () => "Passkey added", false))
+  // The answer carries `set-auth-token`, which the client's `onSuccess` stores like any sign-in.
+  signIn.addEventListener("click", () =>
+    run(() => page.passkeys.signIn.passkey(), (data) => `Signed in as ${emailOf(data) ?? "?"}`, true))
+
+  return section("passkey", "Passkey", el("p", {}, add, " ", signIn), el("p", {}, status))
+}

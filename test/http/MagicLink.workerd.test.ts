@@ -168,7 +168,17 @@ describe("magic link sign-in", { timeout: 30_000 }, () => {
   })
 
   it("a page link cannot point at an untrusted origin: refused, no mail", async () => {
-    for (const callbackURL of ["https://evil.example/steal", "//evil.example/steal"]) {
+    const spellings = [
+      "https://evil.example/steal",
+      "//evil.example/steal",
+      "/\\evil.example/steal",
+      "\\\\evil.example/steal",
+      "/\t/evil.example/steal",
+      "HTTPS://EVIL.EXAMPLE/steal",
+      "javascript:alert(1)",
+      "https://localhost:8787.evil.example/"
+    ]
+    for (const callbackURL of spellings) {
       const email = newAddress()
       const refused = await postJson("/api/auth/sign-in/magic-link", { email, callbackURL, metadata: { link: "page" } })
       expect(refused.status).toBe(403)

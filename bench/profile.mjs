@@ -2,7 +2,8 @@
 // CPU profiler in workerd: the startup (`wrangler check startup`) and, for every request kind of
 // `npm run bench`, the worker under load (`wrangler dev`'s inspector, Profiler.start/stop around
 // PROFILE_REQUESTS requests). Prints the top entries by self time (function and the module it was
-// bundled from) and the self time per package; writes every .cpuprofile under bench/results/profiles
+// bundled from) and the self time per package, then the same for a cold start (a fresh isolate's
+// first request: the runtime and Better Auth built); writes every .cpuprofile under bench/results/profiles
 // (open them in Chrome DevTools or VS Code for the flame graph).
 //
 //   npm run bench:profile
@@ -12,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import {
-  buildBundle, busyMs, inspect, load, makeTargets, moduleResolver, prepare, selectedKinds, signUp, startServer,
+  buildBundle, busyMs, devBundleSource, inspect, load, makeTargets, moduleResolver, prepare, selectedKinds, signUp, startServer,
   startupProfile, stopServer, topSelf
 } from "./workers.mjs"
 
@@ -37,6 +38,13 @@ const print = (title, profile, resolve) => {
   console.log(`by package: ${packages.slice(0, 8).map((p) => `${p.name} ${(p.share * 100).toFixed(0)}%`).join(", ")}`)
 }
 
+process.on("SIGINT", () => {
+  Promise.all(servers.map(stopServer)).finally(() => {
+    rmSync(state, { recursive: true, force: true })
+    process.exit(130)
+  })
+})
+
 const main = async () => {
   mkdirSync(out, { recursive: true })
   const sources = {}
@@ -49,6 +57,7 @@ const main = async () => {
   }
   for (const name of names) prepare(targets[name])
   for (const name of names) servers.push(await startServer(targets[name]))
+  const devSources = { ours: devBundleSource(targets.ours), baseline: devBundleSource(targets.baseline) }
   const bases = Object.fromEntries(servers.map((s) => [s.target.name, s.base]))
   const tokens = { ours: await signUp(bases.ours), baseline: await signUp(bases.baseline) }
   const inspectors = { ours: await inspect(targets.ours), baseline: await inspect(targets.baseline) }
@@ -59,10 +68,28 @@ const main = async () => {
       const { value, profile } = await inspectors[name].profile(() => load(make, REQUESTS, CONCURRENCY))
       writeFileSync(join(out, `${name}-${kind.short}.cpuprofile`), JSON.stringify(profile))
       const perRequest = (busyMs(profile) * 1000) / REQUESTS
-      print(`${name}: ${kind.name}, ${REQUESTS} requests (${perRequest.toFixed(0)} µs/request non-idle; statuses ${JSON.stringify(value.statuses)})`, profile, moduleResolver(sources[name]))
+      print(`${name}: ${kind.name}, ${REQUESTS} requests (${perRequest.toFixed(0)} µs/request non-idle; statuses ${JSON.stringify(value.statuses)})`, profile, moduleResolver(devSources[name]))
     }
   }
   for (const i of Object.values(inspectors)) i.close()
+  await Promise.all(servers.splice(0).map(stopServer))
+
+  // Cold start: a fresh isolate's first request, GET /api/me with the token signed up above.
+  for (const name of names) {
+    const server = await startServer(targets[name])
+    servers.push(server)
+    const source = devBundleSource(targets[name])
+    const inspector = await inspect(targets[name])
+    const { value, profile } = await inspector.profile(async () => {
+      const response = await fetch(`${server.base}/api/me`, { headers: { authorization: `Bearer ${tokens[name]}` } })
+      await response.arrayBuffer()
+      return response.status
+    })
+    inspector.close()
+    writeFileSync(join(out, `${name}-cold.cpuprofile`), JSON.stringify(profile))
+    print(`${name}: cold start, the first GET /api/me in a fresh isolate (status ${value})`, profile, moduleResolver(source))
+    await stopServer(servers.pop())
+  }
 }
 
 main()

@@ -5,8 +5,8 @@
 // Ports: BENCH_PORT (default 8787) serves ours and BENCH_PORT + 1 the baseline;
 // BENCH_INSPECTOR_PORT (default 9229) and + 1 are their inspectors.
 import { spawn, execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 
 export const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" }
@@ -260,7 +260,8 @@ export const busyMs = (profile) => {
 export const moduleMap = (bundleText) => {
   const starts = []
   bundleText.split("\n").forEach((line, i) => {
-    const m = /^\/\/ ((?:node_modules|src|bench|\.\.\/)[^\s]*\.[cm]?[jt]sx?)$/.exec(line)
+    // Paths are relative to the config's directory (the baseline's is bench/baseline).
+    const m = /^\/\/ ([\w@.\/-]+\.[cm]?[jt]sx?)$/.exec(line)
     if (m) starts.push({ line: i, module: m[1].replace(/^(\.\.\/)*node_modules\//, "").replace(/\/dist\/(esm|cjs|dist)\//, "/") })
   })
   return (line) => {
@@ -274,6 +275,19 @@ export const moduleMap = (bundleText) => {
     }
     return found
   }
+}
+
+/**
+ * The bundle a running `wrangler dev` of `t` serves (the newest .wrangler/tmp/dev-* beside its
+ * config): profiles name it only `worker.js`.
+ */
+export const devBundleSource = (t) => {
+  const tmp = join(dirname(t.config), ".wrangler", "tmp")
+  const newest = readdirSync(tmp)
+    .filter((d) => d.startsWith("dev-") && existsSync(join(tmp, d, "worker.js")))
+    .map((d) => join(tmp, d, "worker.js"))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]
+  return newest === undefined ? undefined : readFileSync(newest, "utf8")
 }
 
 /**

@@ -4,13 +4,31 @@ import { defineConfig } from "vitest/config"
 // One `vitest run` drives two projects:
 // - node:    unit tests on the in-memory Kv, time moved by Effect's TestClock.
 // - workerd: integration tests inside workerd against Miniflare's real KV and D1 simulators.
+
+// This file runs in Node; the project's types are the Workers' (no @types/node).
+declare const process: { readonly env: Record<string, string | undefined> }
+
+// A test's time limit guards against a hang, not a slow machine: speed is measured by the
+// benchmarks. Vitest's default of 5 s fails the 25 MiB KV cases on a busy 2-core machine.
+const testTimeout = 60_000
+
 export default defineConfig({
+  // The workerd pool resolves the modules that workerd asks it for with the root server's resolver,
+  // so this alias is here and not in the workerd project. It is for Better Auth's optional tracing
+  // import; see the module for why.
+  resolve: {
+    alias: { "@opentelemetry/api": "/test/workerd/opentelemetry-api-absent.ts" }
+  },
   test: {
+    // Logs (the worker's JSON lines, Better Auth's warnings) are shown for failing tests only, so a
+    // green run prints the summary alone. `TEST_LOGS=all npm test` shows them all.
+    silent: process.env.TEST_LOGS === "all" ? false : "passed-only",
     projects: [
       {
         test: {
           name: "node",
           environment: "node",
+          testTimeout,
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.workerd.test.ts"]
         }
@@ -18,6 +36,7 @@ export default defineConfig({
       defineWorkersProject(async () => ({
         test: {
           name: "workerd",
+          testTimeout,
           include: ["test/**/*.workerd.test.ts"],
           setupFiles: ["./test/workerd/setup.ts"],
           poolOptions: {

@@ -3,6 +3,10 @@
  * OpenAPI document (`GET /openapi.json`) is derived from it. Better Auth's routes under
  * `/api/auth/*` are mounted beside it (see `Routes.ts`).
  *
+ * Protection is per group: `account` and `actions` carry the `Authentication` middleware, so each
+ * of their endpoints requires a Bearer token (401 without one) and the document says so; `system`
+ * is public on purpose.
+ *
  * @module
  */
 import * as HttpApi from "@effect/platform/HttpApi"
@@ -10,8 +14,9 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import * as AnalyticsSummary from "./actions/AnalyticsSummary.js"
-import { ServiceUnavailable, Unauthorized } from "./Errors.js"
+import * as Action from "./Action.js"
+import { actions } from "./actions/index.js"
+import { Authentication } from "./Authentication.js"
 
 export { ServiceUnavailable, Unauthorized } from "./Errors.js"
 
@@ -30,27 +35,21 @@ export const Me = Schema.Struct({
   session: Schema.Struct({ id: Schema.String, expiresAt: Schema.Date, createdAt: Schema.Date })
 })
 
-const bearer = "Requires `Authorization: Bearer <token>` (the token from sign-in, or the `set-auth-token` header)."
-
 export const SystemGroup = HttpApiGroup.make("system").add(
   HttpApiEndpoint.get("health", "/health").addSuccess(Schema.Struct({ status: Schema.Literal("ok") }))
 )
 
-export const AccountGroup = HttpApiGroup.make("account").add(
-  HttpApiEndpoint.get("me", "/api/me")
-    .addSuccess(Me)
-    .addError(Unauthorized)
-    .addError(ServiceUnavailable)
-    .annotate(OpenApi.Description, `The signed-in user. ${bearer}`)
-)
+export const AccountGroup = HttpApiGroup.make("account")
+  .add(HttpApiEndpoint.get("me", "/api/me").addSuccess(Me).annotate(OpenApi.Description, "The signed-in user."))
+  .middleware(Authentication)
 
 /**
- * Custom actions. To add one: write `src/http/actions/<Name>.ts` exporting an `endpoint` and a
- * `handler` (see AnalyticsSummary), add the endpoint here and the handler in `Routes.ts`.
+ * Custom actions, every one behind `Authentication`. To add one: write `src/http/actions/<Name>.ts`
+ * exporting `action = Action.make(endpoint, handler)` and list it in `actions/index.ts`.
  */
-export const ActionsGroup = HttpApiGroup.make("actions")
-  .add(AnalyticsSummary.endpoint)
-  .annotate(OpenApi.Description, `Custom actions. ${bearer}`)
+export const ActionsGroup = Action.group("actions", actions)
+  .middleware(Authentication)
+  .annotate(OpenApi.Description, "Custom actions.")
 
 export class Api extends HttpApi.make("edge-auth-state")
   .add(SystemGroup)

@@ -14,6 +14,7 @@ import * as CacheKv from "../layers/CacheKv.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
+import * as SessionIndexD1 from "../layers/SessionIndexD1.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
 import { SessionConfig } from "../services/SessionStore.js"
@@ -21,6 +22,8 @@ import { Tracing } from "../services/Tracing.js"
 import { Api } from "./Api.js"
 import type { AppConfig } from "./Config.js"
 import { isolated, runPromise } from "../services/Isolated.js"
+import * as AuthGuardLive from "./AuthGuardLive.js"
+import { bufferBody, defaultMaxBodyBytes, refusal } from "./BodyLimit.js"
 import * as JsonErrors from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
 import * as RateLimit from "./RateLimit.js"
@@ -29,6 +32,8 @@ import { BetterAuthRoutes, MetricsRouteLive, RoutesLive } from "./Routes.js"
 export interface AppOptions extends AppConfig {
   /** Replaces the default rate-limit rules (`RateLimit.RateLimitRules.layer({...})`). */
   readonly rateLimits?: Layer.Layer<RateLimit.RateLimitRules>
+  /** The largest request body read, in bytes (default 64 KiB); a larger one is a 413. */
+  readonly maxBodyBytes?: number
   /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
   readonly tracing?: boolean
 }
@@ -37,18 +42,21 @@ export interface AppOptions extends AppConfig {
 export const servicesLayer = (config: AppOptions) => {
   const kv = KvBinding.layer(config.kv)
   const sessionConfig = SessionConfig.layer({ expiresIn: config.sessionExpiresIn, updateAge: config.sessionUpdateAge })
-  const sessionStore = SessionStoreKv.layer.pipe(Layer.provide([kv, sessionConfig]))
+  const database = DatabaseD1.layer(config.db)
+  const sessionIndex = SessionIndexD1.layer.pipe(Layer.provide(database))
+  const sessionStore = SessionStoreKv.layer.pipe(Layer.provide([kv, sessionConfig, sessionIndex]))
+  const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
+  const rateLimitRules = config.rateLimits ?? RateLimit.RateLimitRules.layer()
+  const guard = AuthGuardLive.layer().pipe(Layer.provide([rateLimiter, rateLimitRules]))
   const auth = BetterAuth.layer.pipe(
-    Layer.provide([sessionStore, sessionConfig]),
+    Layer.provide([sessionStore, sessionConfig, guard]),
     Layer.provide(Layer.succeed(BetterAuth.BetterAuthConfig, {
       database: config.db,
       secret: config.secret,
       baseURL: config.baseURL
     }))
   )
-  const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
   const cache = CacheKv.layer.pipe(Layer.provide(kv))
-  const database = DatabaseD1.layer(config.db)
   return Layer.mergeAll(
     config.tracing ? Tracing.enabled : Layer.empty,
     kv,
@@ -58,20 +66,20 @@ export const servicesLayer = (config: AppOptions) => {
     rateLimiter,
     cache,
     database,
-    config.rateLimits ?? RateLimit.RateLimitRules.layer()
+    rateLimitRules
   )
 }
 
 /** The API with its handlers and middleware. */
 /**
  * The middleware, in one visible order, outermost first: request id, access log and JSON error
- * bodies on the way out; rate limiting. Then the router.
+ * bodies on the way out; rate limiting; input errors in plain words. Then the router.
  */
 export const middlewareLayer = HttpApiBuilder.middleware(
   Effect.map(
     RateLimit.make,
     (rateLimit) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
-      Observability.middleware(JsonErrors.toJsonError)(rateLimit(app))
+      Observability.middleware(JsonErrors.toJsonError)(rateLimit(JsonErrors.plainDecodeErrors(app)))
   ),
   { withContext: true }
 )
@@ -110,12 +118,19 @@ export const makeWebHandler = (config: AppOptions) => {
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
   const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))
   const authRoutes = Context.get(runtime.context, BetterAuthRoutes)
+  const maxBodyBytes = config.maxBodyBytes ?? defaultMaxBodyBytes
   return {
     /** Answers `request`; background work (e.g. cache refreshes) is kept alive by `ctx.waitUntil`. */
-    handler: (request: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> =>
-      authRoutes.matches(request.url)
+    handler: async (received: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> => {
+      const buffered = await bufferBody(received, maxBodyBytes)
+      if (buffered._tag !== "Buffered") {
+        return refusal(buffered, maxBodyBytes, Observability.requestIdOf({ "cf-ray": received.headers.get("cf-ray") ?? undefined }))
+      }
+      const request = buffered.request
+      return authRoutes.matches(request.url)
         ? runPromise(runtime, authRoutes.respond(request))
-        : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined),
+        : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined)
+    },
     dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

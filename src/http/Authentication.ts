@@ -1,16 +1,25 @@
 /**
- * Authentication: reads `Authorization: Bearer <token>`, validates the session from the session
- * store, and provides `CurrentUser` and `CurrentSession` to the handler it wraps.
+ * Authentication as platform middleware: a group that adds `Authentication` (`.middleware(...)`)
+ * has every endpoint protected. The middleware reads `Authorization: Bearer <token>`, validates
+ * the session from the session store, and provides `Authenticated` (hence `CurrentUser` and
+ * `CurrentSession`) to the handler; the OpenAPI document lists the `bearer` HTTP scheme as required
+ * for every such operation.
+ *
+ * It runs before the request's path, query and body are decoded, so a request without a valid
+ * session is a 401 whatever its input.
  *
  * @module
  */
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import { Effect, Option } from "effect"
+import * as OpenApi from "@effect/platform/OpenApi"
+import { Effect, Layer, Option, Schema } from "effect"
 import { Auth } from "../services/Auth.js"
-import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
+import { Authenticated } from "../services/CurrentUser.js"
 import { SessionStore } from "../services/SessionStore.js"
-import { ServiceUnavailable, Unauthorized } from "./Errors.js"
 import { traced } from "../services/Tracing.js"
+import { ServiceUnavailable, Unauthorized } from "./Errors.js"
 
 /**
  * The credential of an `Authorization` header with the Bearer scheme (case-insensitive, RFC 9110),
@@ -50,10 +59,35 @@ export const authenticate = Effect.gen(function*() {
   traced("authenticate")
 )
 
+/** The scheme the OpenAPI document declares: `Authorization: Bearer <token>`. */
+export const bearer = HttpApiSecurity.bearer.pipe(
+  HttpApiSecurity.annotate(
+    OpenApi.Description,
+    "The `token` from the sign-in or sign-up response, or the value of its `set-auth-token` header."
+  )
+)
+
 /**
- * Runs `handler` for an authenticated request only, with `CurrentUser` and `CurrentSession`
- * provided. Fails with `Unauthorized` (401) or `ServiceUnavailable` (503).
+ * The authentication middleware. Add it to a group (`HttpApiGroup.make("mine").middleware(Authentication)`)
+ * and every endpoint of the group answers 401 (no valid session) or 503 (session store down) before
+ * its handler, or its input decoding, runs.
  */
-export const authenticated = <A, E, R>(handler: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(authenticate, ({ session, user }) =>
-    handler.pipe(Effect.provideService(CurrentUser, user), Effect.provideService(CurrentSession, session)))
+export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("edge-auth-state/Authentication", {
+  failure: Schema.Union(Unauthorized, ServiceUnavailable),
+  provides: Authenticated,
+  security: { bearer }
+}) {
+  /**
+   * The middleware over the session store and the auth provider. The platform hands the handler
+   * the header with its first seven characters cut off whatever they were; the raw header is read
+   * instead, so the scheme is matched case-insensitively and a malformed header is named as such.
+   */
+  static readonly layer = Layer.effect(
+    Authentication,
+    Effect.gen(function*() {
+      const services = yield* Effect.context<Auth | SessionStore>()
+      const run = Effect.provide(authenticate, services)
+      return Authentication.of({ bearer: () => run })
+    })
+  )
+}

@@ -5,9 +5,12 @@
  *
  * @module
  */
+import * as HttpApiError from "@effect/platform/HttpApiError"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Effect } from "effect"
 
-const reasons: Record<number, string> = {
+export const reasons: Record<number, string> = {
   400: "Bad request",
   401: "Unauthorized",
   403: "Forbidden",
@@ -42,3 +45,29 @@ const withoutBodyHeaders = (response: HttpServerResponse.HttpServerResponse): Re
 export const toJsonError = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse =>
   response.status >= 400 && !isJson(response) ? jsonError(response.status, undefined, withoutBodyHeaders(response)) : response
 
+
+/**
+ * One line per bad field, in words: `days: must be a whole number from 1 to 90`. The first issue of
+ * each field is enough to fix the request; the full list stays in `issues`.
+ */
+export const describeIssues = (issues: ReadonlyArray<typeof HttpApiError.Issue.Type>): string => {
+  const byField = new Map<string, string>()
+  for (const issue of issues) {
+    const field = issue.path.map(String).join(".")
+    if (!byField.has(field)) byField.set(field, issue.message)
+  }
+  const lines = Array.from(byField, ([field, message]) => (field === "" ? message : `${field}: ${message}`))
+  return lines.length === 0 ? "The request does not match the endpoint's schema" : lines.join("; ")
+}
+
+/**
+ * A 400 for input that does not decode says which field is wrong in plain words (its `message`),
+ * instead of the schema tree the platform writes there. Its shape stays the platform's
+ * `HttpApiDecodeError`, so typed clients still decode it.
+ */
+export const plainDecodeErrors = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.catchIf(
+    app,
+    (error): error is E & HttpApiError.HttpApiDecodeError => error instanceof HttpApiError.HttpApiDecodeError,
+    (error) => Effect.fail(new HttpApiError.HttpApiDecodeError({ issues: error.issues, message: describeIssues(error.issues) }) as E)
+  )

@@ -8,11 +8,12 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Cause, Context, Effect, Layer } from "effect"
 import { Auth } from "../services/Auth.js"
-import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
-import * as AnalyticsSummary from "./actions/AnalyticsSummary.js"
+import { Authenticated } from "../services/CurrentUser.js"
+import * as Action from "./Action.js"
+import { actions } from "./actions/index.js"
 import { Api } from "./Api.js"
-import { authenticated } from "./Authentication.js"
-import { jsonError, toJsonError } from "./JsonErrors.js"
+import { Authentication } from "./Authentication.js"
+import { jsonError, reasons, toJsonError } from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
 import * as RateLimit from "./RateLimit.js"
 
@@ -21,13 +22,9 @@ export const SystemLive = HttpApiBuilder.group(Api, "system", (handlers) =>
 
 export const AccountLive = HttpApiBuilder.group(Api, "account", (handlers) =>
   handlers.handle("me", () =>
-    authenticated(Effect.gen(function*() {
-      const user = yield* CurrentUser
-      const session = yield* CurrentSession
-      return {
-        user: { ...user, image: user.image ?? null },
-        session: { id: session.id, expiresAt: session.expiresAt, createdAt: session.createdAt }
-      }
+    Effect.map(Authenticated, ({ session, user }) => ({
+      user: { ...user, image: user.image ?? null },
+      session: { id: session.id, expiresAt: session.expiresAt, createdAt: session.createdAt }
     }))))
 
 /**
@@ -42,12 +39,45 @@ const passThrough = (response: Response) => {
   return HttpServerResponse.raw(response, { status: response.status, headers })
 }
 
-export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) =>
-  handlers.handle("analyticsSummary", ({ urlParams }) => authenticated(AnalyticsSummary.handler(urlParams))))
+/** Every action of `actions/index.ts`, from the same list the `actions` group is built from. */
+export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) => Action.handleAll(handlers, actions))
+
+/** Whether a JSON body holds a JSON object (Better Auth's `{ message, code }` or ours). */
+const isJsonObject = (text: string) => {
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === "object" && value !== null
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Better Auth's answer as JSON whenever it is an error: its empty 404s (unknown or disabled
+ * routes), its `application/json` answers with no body, and its HTML error page (a 400 here,
+ * `{"error": <its code>}`). Its `{ message, code }` bodies pass through. Error bodies are small.
+ */
+const jsonErrors = (request: Request, response: Response): Effect.Effect<Response> => {
+  const type = response.headers.get("content-type") ?? ""
+  const html = /text\/html/i.test(type)
+  if (response.status < 400 && !html) return Effect.succeed(response)
+  return Effect.promise(async () => {
+    if (!html && /json/i.test(type) && isJsonObject(await response.clone().text())) return response
+    await response.body?.cancel().catch(() => undefined)
+    const headers = new Headers(response.headers)
+    headers.delete("content-type")
+    headers.delete("content-length")
+    headers.set("content-type", "application/json")
+    const code = html ? new URL(request.url).searchParams.get("error") : null
+    const error = html ? (code !== null && /^[A-Za-z0-9_-]{1,64}$/.test(code) ? code : "Error") : (reasons[response.status] ?? "Error")
+    return new Response(JSON.stringify({ error }), { status: html ? 400 : response.status, headers })
+  })
+}
 
 /** Better Auth's answer to `request`; when it cannot answer, the client gets a 503. */
 const authRoute = (auth: Auth["Type"], request: Request) =>
   auth.handle(request).pipe(
+    Effect.flatMap((response) => jsonErrors(request, response)),
     Effect.map(passThrough),
     Effect.catchTag("AuthUnavailable", (error) =>
       Effect.zipRight(
@@ -55,6 +85,13 @@ const authRoute = (auth: Auth["Type"], request: Request) =>
         Effect.succeed(jsonError(503, "Service unavailable"))
       ))
   )
+
+/** The values `response` already has for the header names of `fields`. */
+const pick = (headers: Readonly<Record<string, string>>, fields: Record<string, string>) => {
+  const found: Record<string, string> = {}
+  for (const name of Object.keys(fields)) if (headers[name] !== undefined) found[name] = headers[name]
+  return found
+}
 
 /** Where Better Auth's routes live: every path under it is Better Auth's. */
 export const authBasePath = "/api/auth"
@@ -93,7 +130,8 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
             Effect.catchAllCause((cause) =>
               Effect.as(Effect.logError("auth route failed", Cause.pretty(cause)), jsonError(500))
             ),
-            Effect.map(HttpServerResponse.setHeaders(verdict.headers))
+            Effect.map((response) =>
+              HttpServerResponse.setHeaders(response, RateLimit.mergeFields(verdict.headers, pick(response.headers, verdict.headers))))
           )
         })
       return {
@@ -122,4 +160,5 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
 export const MetricsRouteLive = HttpApiBuilder.Router.use((router) =>
   router.get("/metrics", Effect.map(Observability.countersSnapshot, (counters) => HttpServerResponse.unsafeJson({ counters }))))
 
-export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, ActionsLive)
+/** Every group's handlers, with the authentication middleware the protected groups declare. */
+export const RoutesLive = Layer.mergeAll(SystemLive, AccountLive, ActionsLive).pipe(Layer.provide(Authentication.layer))

@@ -11,13 +11,18 @@
  */
 import { betterAuth } from "better-auth"
 import type { BetterAuthOptions, SecondaryStorage } from "better-auth"
+import { createAuthMiddleware, isAPIError } from "better-auth/api"
 import { bearer } from "better-auth/plugins"
+import type { BetterAuthPlugin } from "better-auth"
 import { Context, Duration, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import { Auth, AuthUnavailable } from "../services/Auth.js"
+import { admitAll, AuthGuard } from "../services/AuthGuard.js"
+import type { AuthGuardService } from "../services/AuthGuard.js"
 import { runPromise } from "../services/Isolated.js"
 import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
+import { withClientErrors } from "./D1ClientErrors.js"
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database
@@ -60,24 +65,84 @@ export const secondaryStorage = (store: SessionStoreService, runtime: Runtime.Ru
   }
 }
 
+/** The session token a request carries: a Bearer credential, or Better Auth's session cookie. */
+const credentialOf = (headers: Headers): string | undefined => {
+  const bearer = /^[ \t]*bearer[ \t]+([A-Za-z0-9\-._~+/%]+=*)[ \t]*$/i.exec(headers.get("authorization") ?? "")
+  if (bearer) return bearer[1]
+  const cookie = /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=([^;]+)/.exec(headers.get("cookie") ?? "")
+  return cookie?.[1]
+}
+
+/**
+ * The guard as a Better Auth plugin: its hooks run once Better Auth has routed a request to a real
+ * endpoint and parsed its body, before the endpoint (listed after `bearer`, whose hook they follow).
+ * A refusal is answered as it is; an admitted attempt's `onSuccess` runs when the endpoint answered
+ * without an error.
+ */
+export const guardPlugin = (
+  guard: AuthGuardService,
+  run: <A>(effect: Effect.Effect<A>) => Promise<A>,
+  userOf: (headers: Headers) => Effect.Effect<Option.Option<string>>
+) => {
+  const onSuccess = new WeakMap<object, Effect.Effect<void>>()
+  return {
+    id: "edge-auth-state-guard",
+    hooks: {
+      before: [{
+        matcher: (context) => guard.covers(context.path ?? ""),
+        handler: createAuthMiddleware(async (ctx) => {
+          const headers = ctx.headers ?? ctx.request?.headers ?? new Headers()
+          const verdict = await run(guard.check({ endpoint: ctx.path, body: ctx.body, headers, userId: userOf(headers) }))
+          if (verdict._tag === "Refused") return verdict.response
+          for (const [name, value] of Object.entries(verdict.headers)) ctx.setHeader(name, value)
+          if (ctx.request !== undefined) onSuccess.set(ctx.request, verdict.onSuccess)
+          return
+        })
+      }],
+      after: [{
+        matcher: (context) => guard.covers(context.path ?? ""),
+        handler: createAuthMiddleware(async (ctx) => {
+          const success = ctx.request === undefined ? undefined : onSuccess.get(ctx.request)
+          if (success !== undefined && !isAPIError(ctx.context.returned)) await run(success)
+        })
+      }]
+    }
+  } satisfies BetterAuthPlugin
+}
+
 /** The Better Auth options this project runs with. */
 export const options = (
   config: BetterAuthConfigShape,
   session: SessionConfigShape,
-  storage?: SecondaryStorage
+  storage?: SecondaryStorage,
+  extra: { readonly plugins?: ReadonlyArray<BetterAuthPlugin>; readonly onSessionDeleted?: (token: string) => Promise<void> } = {}
 ) =>
   ({
     appName: "edge-auth-state",
     baseURL: config.baseURL,
     basePath: config.basePath ?? "/api/auth",
     secret: Redacted.value(config.secret),
-    database: config.database,
+    database: withClientErrors(config.database),
     ...(storage ? { secondaryStorage: storage } : {}),
     emailAndPassword: { enabled: true },
-    plugins: [bearer()],
+    plugins: [bearer(), ...(extra.plugins ?? [])],
     session: {
       expiresIn: Math.round(Duration.toSeconds(session.expiresIn)),
-      updateAge: Math.round(Duration.toSeconds(session.updateAge))
+      updateAge: Math.round(Duration.toSeconds(session.updateAge)),
+      // The per-user index of sessions lives in D1, strongly consistent: KV's read-modify-write list
+      // loses sessions created concurrently, so listing and revoking would miss them.
+      storeSessionInDatabase: true
+    },
+    databaseHooks: {
+      session: {
+        delete: {
+          // Every session row Better Auth deletes (revoke-sessions and user deletion included,
+          // which end sessions its KV list may not know of) has its KV copy ended too.
+          after: async (row) => {
+            if (extra.onSessionDeleted) await extra.onSessionDeleted(row.token)
+          }
+        }
+      }
     },
     verification: { storeInDatabase: true },
     rateLimit: { enabled: false },
@@ -132,8 +197,22 @@ export const make = Effect.gen(function*() {
   const config = yield* BetterAuthConfig
   const session = yield* SessionConfig
   const store = yield* SessionStore
+  const guard = Option.getOrElse(yield* Effect.serviceOption(AuthGuard), () => admitAll)
   const runtime = yield* Effect.runtime<never>()
-  const auth = betterAuth(options(config, session, secondaryStorage(store, runtime)))
+  const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => runPromise(runtime, effect)
+  const userOf = (headers: Headers) =>
+    Effect.gen(function*() {
+      const credential = credentialOf(headers)
+      if (credential === undefined) return Option.none<string>()
+      const token = yield* sessionToken(credential)
+      if (Option.isNone(token)) return Option.none<string>()
+      const record = yield* Effect.orElseSucceed(store.lookup(token.value), () => Option.none())
+      return Option.map(record, (r) => r.user.id)
+    })
+  const auth = betterAuth(options(config, session, secondaryStorage(store, runtime), {
+    plugins: [guardPlugin(guard, run, userOf)],
+    onSessionDeleted: (token) => run(store.revoke(token))
+  }))
   // A CryptoKey may be shared across requests; the promise importing it may not, so each request
   // that finds no key imports one and keeps it.
   let cachedKey: CryptoKey | undefined
@@ -161,6 +240,11 @@ export const make = Effect.gen(function*() {
       return valid ? Option.some(token) : Option.none<string>()
     })
 
+  const sessionToken = (credential: string) =>
+    credential.includes(".") || credential.includes("%")
+      ? verifySigned(credential)
+      : Effect.succeed(isSessionToken(credential) ? Option.some(credential) : Option.none())
+
   return Auth.of({
     handle: (request) =>
       Effect.tryPromise({
@@ -174,10 +258,7 @@ export const make = Effect.gen(function*() {
         ),
         traced("Auth.handle")
       ),
-    sessionToken: (credential) =>
-      credential.includes(".") || credential.includes("%")
-        ? verifySigned(credential)
-        : Effect.succeed(isSessionToken(credential) ? Option.some(credential) : Option.none())
+    sessionToken
   })
 })
 

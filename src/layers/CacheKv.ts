@@ -1,15 +1,20 @@
 /**
- * The cache over Kv. An entry lives at `cache:<key>` as the Schema-encoded JSON of its value, with
- * `{ freshUntil, staleUntil }` (epoch ms) as KV metadata, enforced with Effect's Clock; the KV TTL
- * covers both (at least KV's 60 s).
+ * The cache over Kv. An entry lives at `cacheKey(key)` (`cache:<key>`, or a digest of a key KV
+ * cannot take) as the Schema-encoded JSON of its value, with `{ freshUntil, staleUntil }` (epoch
+ * ms) as KV metadata, enforced with Effect's Clock; the KV TTL covers both (at least KV's 60 s).
+ *
+ * A cache never fails the action, so its failures are logs, and each says what happened: KV down
+ * (`cache unavailable: KV outage`), KV refusing this one write (`cache entry not stored`, with
+ * KV's reason), an entry that no longer decodes.
  *
  * @module
  */
-import { Cause, Clock, Duration, Effect, Exit, Layer, Metric, Option, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Layer, Metric, Option, type ParseResult, Schema } from "effect"
 import { runInBackground } from "../services/BackgroundTasks.js"
 import { Cache, CacheError, cacheKey, defaultTtl } from "../services/Cache.js"
 import type { CacheOptions, CacheService } from "../services/Cache.js"
 import { jsonCodec, Kv } from "../services/Kv.js"
+import type { KvError } from "../services/Kv.js"
 import { ttlCovering } from "../services/KvValidation.js"
 import { cacheHits, cacheMisses, cacheStaleHits } from "../services/Metrics.js"
 import { traced } from "../services/Tracing.js"
@@ -30,6 +35,9 @@ interface Flight {
  * must not hang with it, nor may every later miss of its key.
  */
 const followerPatience = Duration.seconds(10)
+
+/** Why a cache write failed, for its log line: KV's reason, or the value not encoding. */
+const failureReason = (error: KvError | ParseResult.ParseError) => (error._tag === "KvError" ? error.reason : "ValueDoesNotEncode")
 
 export const make = Effect.gen(function*() {
   const kv = yield* Kv
@@ -67,18 +75,29 @@ export const make = Effect.gen(function*() {
         }))
     })
 
-  const store = <A, I>(key: string, schema: Schema.Schema<A, I, never>, value: A, ttl: Duration.Duration, grace: Duration.Duration) =>
+  const store = <A, I>(
+    key: string,
+    storageKey: string,
+    schema: Schema.Schema<A, I, never>,
+    value: A,
+    ttl: Duration.Duration,
+    grace: Duration.Duration
+  ) =>
     Effect.gen(function*() {
       const json = yield* jsonCodec(schema).encode(value)
       const now = yield* Clock.currentTimeMillis
       const freshUntil = now + Duration.toMillis(ttl)
       const staleUntil = freshUntil + Duration.toMillis(grace)
-      yield* kv.put(cacheKey(key), json, {
+      yield* kv.put(storageKey, json, {
         expirationTtl: ttlCovering((staleUntil - now) / 1000),
         metadata: { freshUntil, staleUntil }
       })
     }).pipe(
-      Effect.catchAll((error) => Effect.logWarning("cache entry not stored", { key, error: error.message }))
+      Effect.catchAll((error) =>
+        error._tag === "KvError" && error.reason === "Unavailable"
+          ? Effect.logError("cache unavailable: KV outage; value not stored", { key, error: error.message })
+          : Effect.logWarning("cache entry not stored", { key, reason: failureReason(error), error: error.message })
+      )
     )
 
   const getOrSet: CacheService["getOrSet"] = <A, I, E, R>(
@@ -90,11 +109,17 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const ttl = Duration.decode(options?.ttl ?? defaultTtl)
       const grace = Duration.decode(options?.staleWhileRevalidate ?? Duration.zero)
-      const computeAndStore = Effect.tap(compute, (value) => store(key, schema, value, ttl, grace))
+      const storageKey = yield* cacheKey(key)
+      const computeAndStore = Effect.tap(compute, (value) => store(key, storageKey, schema, value, ttl, grace))
 
-      const entry = yield* kv.getWithMetadata(cacheKey(key)).pipe(
+      const entry = yield* kv.getWithMetadata(storageKey).pipe(
         Effect.catchAll((error) =>
-          Effect.as(Effect.logWarning("cache unavailable; computing", { key, error: error.message }), Option.none())
+          Effect.as(
+            error.reason === "Unavailable"
+              ? Effect.logError("cache unavailable: KV outage; computing", { key, error: error.message })
+              : Effect.logWarning("cache entry not read; computing", { key, reason: error.reason, error: error.message }),
+            Option.none()
+          )
         )
       )
       if (Option.isSome(entry)) {
@@ -129,7 +154,7 @@ export const make = Effect.gen(function*() {
   return Cache.of({
     getOrSet,
     invalidate: (key) =>
-      kv.delete(cacheKey(key)).pipe(Effect.mapError((error) => new CacheError({ message: error.message })))
+      Effect.flatMap(cacheKey(key), kv.delete).pipe(Effect.mapError((error) => new CacheError({ message: error.message })))
   })
 })
 

@@ -133,7 +133,28 @@ export const make = Effect.gen(function*() {
       return decide(Math.max(reserved, storedCount + 1), true)
     }).pipe(Effect.mapError(toLimiterError), traced("RateLimiter.consume"))
 
-  return RateLimiter.of({ consume })
+  /**
+   * Takes one place back from this isolate's count and writes the lower count at once (a release
+   * follows its reservation closely, so this write may come within KV's second per key; where KV
+   * refuses it, the place is given back in this isolate only).
+   */
+  const release = (key: string, policy: RateLimitPolicy) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const window = currentWindow(policy, now)
+      const entry = local.get(key)
+      if (entry === undefined || entry.windowStart !== window.start || entry.count === 0) return
+      entry.count--
+      if (entry.written <= entry.count) return
+      entry.written = entry.count
+      entry.lastWriteAt = now
+      yield* kv.put(`ratelimit:${key}`, String(entry.count), {
+        expirationTtl: ttlCovering((window.end - now) / 1000),
+        metadata: { windowStart: window.start, windowMillis: window.windowMillis }
+      })
+    }).pipe(Effect.mapError(toLimiterError), traced("RateLimiter.release"))
+
+  return RateLimiter.of({ consume, release })
 })
 
 /** The rate limiter over the Kv in context. Its in-isolate state lives as long as the layer. */

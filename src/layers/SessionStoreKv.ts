@@ -21,6 +21,8 @@ import {
   SessionStoreError,
   storageKey
 } from "../services/SessionStore.js"
+import { SessionIndex } from "../services/SessionIndex.js"
+import type { SessionIndexError } from "../services/SessionIndex.js"
 import { traced } from "../services/Tracing.js"
 
 const Expiry = Schema.Struct({ expiresAt: Schema.Number })
@@ -30,11 +32,13 @@ const decodeRecord = Schema.decodeUnknownOption(Schema.parseJson(SessionRecord))
 /** A reference in Better Auth's per-user list of active sessions. */
 const ActiveSessions = Schema.parseJson(Schema.Array(Schema.Struct({ token: Schema.String, expiresAt: Schema.Number })))
 
-const toStoreError = (error: KvError) => new SessionStoreError({ reason: storeFailureReason(error), message: error.message })
+const toStoreError = (error: KvError | SessionIndexError) =>
+  new SessionStoreError({ reason: error._tag === "KvError" ? storeFailureReason(error) : error.reason, message: error.message })
 
 export const make = Effect.gen(function*() {
   const kv = yield* Kv
   const config = yield* SessionConfig
+  const index = yield* Effect.serviceOption(SessionIndex)
 
   /** A value whose recorded expiry has not passed. */
   const readLive = (key: string) =>
@@ -73,10 +77,9 @@ export const make = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const { session } = record.value
       if (session.token !== token || session.expiresAt.getTime() <= now) return Option.none()
-      // Better Auth's "sign out everywhere" (revoke-sessions, password reset, user deletion) marks
-      // every session of the user created before it as revoked, whether or not it found the token.
-      const revokedBefore = yield* readLive(storageKey(`revoked-sessions-before-${session.userId}`))
-      if (Option.isSome(revokedBefore) && session.createdAt.getTime() < Number(revokedBefore.value)) return Option.none()
+      // No read of Better Auth's revoked-before mark: every way a session ends (sign-out, revoke,
+      // revoke-others, revoke-all, user deletion) deletes its key, the last by the database hook
+      // on each deleted row (BetterAuth.ts), so a key that is found was not ended here.
       return Option.some({ raw: raw.value, record: record.value })
     })
 
@@ -87,10 +90,53 @@ export const make = Effect.gen(function*() {
    * still serve, so that a refresh elsewhere cannot write it back.
    */
   const endSession = (token: string) =>
-    Effect.zipRight(
-      kv.delete(sessionKey(token)),
-      kv.put(signedOutKey(token), "1", { expirationTtl: ttlCovering(Duration.toSeconds(config.expiresIn)) })
-    )
+    Effect.suspend(() => {
+      // Better Auth ends a session twice (its storage delete, then our hook on the deleted row):
+      // once is enough, and a second write to the same keys within a second KV may refuse.
+      if (recentlyEnded.has(token)) return Effect.void
+      return Effect.zipRight(
+        kv.delete(sessionKey(token)),
+        kv.put(signedOutKey(token), "1", { expirationTtl: ttlCovering(Duration.toSeconds(config.expiresIn)) })
+      ).pipe(Effect.tap(() => remember(token)))
+    })
+
+  /** Tokens this isolate ended in the last minute, oldest first. */
+  const recentlyEnded = new Map<string, number>()
+  const remember = (token: string) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      for (const [old, at] of recentlyEnded) {
+        if (at > now - 60_000 && recentlyEnded.size < 1000) break
+        recentlyEnded.delete(old)
+      }
+      recentlyEnded.set(token, now)
+    })
+
+  /** Whether a session may be written to KV: still in the index, or, without one, not signed out here. */
+  const mayStore = (token: string): Effect.Effect<boolean, KvError | SessionIndexError> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<boolean, KvError | SessionIndexError> =>
+      Option.match(index, {
+        onNone: () => Effect.map(kv.get(signedOutKey(token)), Option.isNone),
+        onSome: (index) => index.isLive(token, now)
+      }))
+
+  /**
+   * Writes a session record only while the session exists, and checks again after writing: a
+   * session ended between the check and the write (its row deleted, then its key) is deleted
+   * again, so no copy written from a stale read can outlive the ending.
+   */
+  const storeSession = (token: string, value: string, ttlSeconds: number | undefined) =>
+    Effect.gen(function*() {
+      if (!(yield* mayStore(token))) {
+        yield* Effect.logWarning("session write refused: the session has ended")
+        return false
+      }
+      yield* writeLive(sessionKey(token), value, ttlSeconds)
+      if (Option.isSome(index) && !(yield* mayStore(token))) {
+        yield* kv.delete(sessionKey(token))
+        return false
+      }
+      return true
+    })
 
   const lookup = (token: string) =>
     readSession(token).pipe(
@@ -121,17 +167,25 @@ export const make = Effect.gen(function*() {
       const { raw, record } = found.value
       if (!isRefreshDue(record.session, config, now)) return Option.some(record)
 
-      // A session signed out since this copy of it was read must not be written back.
-      if (Option.isSome(yield* kv.get(signedOutKey(token)))) return Option.none()
-
       const expiresAt = new Date(now + Duration.toMillis(config.expiresIn))
       const updatedAt = new Date(now)
+      // With an index, the session is extended there first: a session ended anywhere is gone from
+      // it, and this copy of it is refused.
+      if (Option.isSome(index)) {
+        const extended = yield* Effect.either(index.value.extend(token, expiresAt, updatedAt))
+        if (extended._tag === "Right" && !extended.right) return Option.none()
+        if (extended._tag === "Left") {
+          // The session was read and is valid: failing to extend it is no reason to refuse it.
+          yield* Effect.logWarning("session refresh not written", extended.left.message)
+          return Option.some(record)
+        }
+      }
       // Rewrite the record as Better Auth wrote it, fields we do not model included.
       const stored = JSON.parse(raw) as { session: Record<string, unknown> }
       stored.session = { ...stored.session, expiresAt: expiresAt.toISOString(), updatedAt: updatedAt.toISOString() }
-      return yield* writeLive(sessionKey(token), JSON.stringify(stored), Duration.toSeconds(config.expiresIn)).pipe(
-        Effect.zipRight(updateActiveSessions(record.session.userId, token, expiresAt.getTime())),
-        Effect.as(Option.some({ ...record, session: { ...record.session, expiresAt, updatedAt } })),
+      return yield* storeSession(token, JSON.stringify(stored), Duration.toSeconds(config.expiresIn)).pipe(
+        Effect.tap((written) => (written ? updateActiveSessions(record.session.userId, token, expiresAt.getTime()) : Effect.void)),
+        Effect.map((written) => (written ? Option.some({ ...record, session: { ...record.session, expiresAt, updatedAt } }) : Option.none())),
         // The session was read and is valid: failing to extend it is no reason to refuse it.
         Effect.catchAll((error) =>
           Effect.as(Effect.logWarning("session refresh not written", error.message), Option.some(record))
@@ -145,11 +199,17 @@ export const make = Effect.gen(function*() {
     revoke: (token) => (isSessionToken(token) ? Effect.mapError(endSession(token), toStoreError) : Effect.void),
     storage: {
       get: (key) => Effect.mapError(readLive(storageKey(key)), toStoreError),
-      set: (key, value, ttlSeconds) => Effect.mapError(writeLive(storageKey(key), value, ttlSeconds), toStoreError),
+      set: (key, value, ttlSeconds) =>
+        isSessionToken(key) && ttlSeconds !== undefined && ttlSeconds > 0
+          ? storeSession(key, value, ttlSeconds).pipe(Effect.asVoid, Effect.mapError(toStoreError))
+          : Effect.mapError(writeLive(storageKey(key), value, ttlSeconds), toStoreError),
       delete: (key) => Effect.mapError(isSessionToken(key) ? endSession(key) : kv.delete(storageKey(key)), toStoreError)
     }
   })
 })
 
-/** The session store over the Kv in context. */
+/**
+ * The session store over the Kv in context; with a `SessionIndex` in context too, sessions are
+ * written and extended only while the index holds them.
+ */
 export const layer: Layer.Layer<SessionStore, never, Kv | SessionConfig> = Layer.effect(SessionStore, make)

@@ -19,11 +19,12 @@
  */
 import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
-import { CurrentSession, CurrentUser } from "../services/CurrentUser.js"
+import { Authenticated } from "../services/CurrentUser.js"
+import type { SignedIn } from "../services/CurrentUser.js"
 import { Database, DatabaseError } from "../services/Database.js"
 import type { SqlValue } from "../services/Database.js"
 import { SessionConfig, SessionRecord, SessionStore } from "../services/SessionStore.js"
-import type { Session, SessionConfigShape, User } from "../services/SessionStore.js"
+import type { Session, SessionConfigShape, SessionStoreService, User } from "../services/SessionStore.js"
 import * as CacheKv from "./CacheKv.js"
 import * as KvMemory from "./KvMemory.js"
 import * as RateLimiterKv from "./RateLimiterKv.js"
@@ -48,7 +49,10 @@ export interface TestKitOptions {
   /** The database the actions under test query. Default: one that fails every query. */
   readonly database?: Layer.Layer<Database>
   /** Session lifetimes. Default: 7 days, refreshed after 1 day. */
-  readonly session?: Partial<SessionConfigShape>
+  readonly session?: {
+    readonly expiresIn?: Duration.DurationInput
+    readonly updateAge?: Duration.DurationInput
+  }
 }
 
 /**
@@ -77,40 +81,90 @@ const noDatabase = Layer.succeed(Database, {
   run: () => Effect.fail(new DatabaseError({ message: "no database in this test: pass TestKit.layer({ database })" }))
 })
 
-/** The signed-in user and their session, written to the memory Kv as Better Auth would. */
+/**
+ * The signed-in user, and their session in the store as Better Auth would write it. The session
+ * begins when the test first uses it (its first `SessionStore` call, or its first read of
+ * `CurrentSession`), at that moment's `Clock` time, not when the layer is built: a test that sets
+ * the clock first (`TestClock.setTime(Date.UTC(2026, 10, 28))`) still finds it live, and it ends
+ * `expiresIn` after that start.
+ */
 const signedIn = (user: User) =>
   Layer.effectContext(Effect.gen(function*() {
     const store = yield* SessionStore
     const config = yield* SessionConfig
-    const now = yield* Clock.currentTimeMillis
-    const session: Session = {
-      id: "test-session",
-      token: testToken,
-      userId: user.id,
-      expiresAt: new Date(now + Duration.toMillis(config.expiresIn)),
-      createdAt: new Date(now),
-      updatedAt: new Date(now),
-      ipAddress: "203.0.113.1",
-      userAgent: "TestKit"
+    const clock = yield* Effect.clock
+    let session: Session | undefined
+    /** The session, begun now if it has not begun yet. Synchronous, so `CurrentSession` can read it. */
+    const begun = (): Session => {
+      if (session !== undefined) return session
+      const now = clock.unsafeCurrentTimeMillis()
+      session = {
+        id: "test-session",
+        token: testToken,
+        userId: user.id,
+        expiresAt: new Date(now + Duration.toMillis(config.expiresIn)),
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+        ipAddress: "203.0.113.1",
+        userAgent: "TestKit"
+      }
+      return session
     }
-    const record = yield* Schema.encode(Schema.parseJson(SessionRecord))({ session, user })
-    yield* Effect.orDie(store.storage.set(testToken, record, Duration.toSeconds(config.expiresIn)))
-    return Context.make(CurrentUser, user).pipe(Context.add(CurrentSession, session))
+    let written = false
+    /** Writes the session once, with what is left of its life (nothing, if it already ended). */
+    const ensureWritten = Effect.suspend(() => {
+      if (written) return Effect.void
+      written = true
+      const current = begun()
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const remaining = current.expiresAt.getTime() - now
+        if (remaining <= 0) return Effect.void
+        return Schema.encode(Schema.parseJson(SessionRecord))({ session: current, user }).pipe(
+          Effect.flatMap((record) => store.storage.set(testToken, record, remaining / 1000)),
+          Effect.orDie
+        )
+      })
+    })
+    const after = <A, E>(effect: Effect.Effect<A, E>) => Effect.zipRight(ensureWritten, effect)
+    const lazyStore: SessionStoreService = {
+      lookup: (token) => after(store.lookup(token)),
+      refresh: (token) => after(store.refresh(token)),
+      revoke: (token) => after(store.revoke(token)),
+      storage: {
+        get: (key) => after(store.storage.get(key)),
+        set: (key, value, ttlSeconds) => after(store.storage.set(key, value, ttlSeconds)),
+        delete: (key) => after(store.storage.delete(key))
+      }
+    }
+    const signedInRequest: SignedIn = {
+      user,
+      get session() {
+        return begun()
+      }
+    }
+    return Context.make(Authenticated, signedInRequest).pipe(Context.add(SessionStore, SessionStore.of(lazyStore)))
   }))
 
 /**
  * The test kit: memory Kv, `SessionStore`, `RateLimiter`, `Cache`, `Database`, inline
- * `BackgroundTasks`, and `CurrentUser` / `CurrentSession` for a signed-in test user whose session
- * is in the store. A fresh, empty world each time it is built.
+ * `BackgroundTasks`, and `Authenticated` (`CurrentUser` / `CurrentSession`) for a signed-in test
+ * user whose session is in the store from the test's first use of it. A fresh, empty world each
+ * time it is built.
  */
 export const layer = (options: TestKitOptions = {}) => {
   const user: User = { ...testUser, ...options.user }
-  const base = Layer.mergeAll(
-    SessionStoreKv.layer,
+  const { expiresIn, updateAge } = options.session ?? {}
+  const sessionConfig: Partial<SessionConfigShape> = {
+    ...(expiresIn === undefined ? {} : { expiresIn: Duration.decode(expiresIn) }),
+    ...(updateAge === undefined ? {} : { updateAge: Duration.decode(updateAge) })
+  }
+  const storage = Layer.merge(KvMemory.layer, SessionConfig.layer(sessionConfig))
+  const services = Layer.mergeAll(
     RateLimiterKv.layer,
     CacheKv.layer,
     options.database ?? noDatabase,
     BackgroundTasks.layerInline
-  ).pipe(Layer.provideMerge(Layer.merge(KvMemory.layer, SessionConfig.layer(options.session ?? {}))))
-  return signedIn(user).pipe(Layer.provideMerge(base))
+  )
+  const session = signedIn(user).pipe(Layer.provide(SessionStoreKv.layer))
+  return Layer.merge(services, session).pipe(Layer.provideMerge(storage))
 }

@@ -79,7 +79,8 @@ export const wtf8Encode = (s: string): Uint8Array => {
   return Uint8Array.from(bytes)
 }
 
-const hasLoneSurrogate = (s: string): boolean => {
+/** Whether `s` holds a surrogate without its pair (not well-formed UTF-16). */
+export const hasLoneSurrogate = (s: string): boolean => {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (isHighSurrogate(c) && i + 1 < s.length && isLowSurrogate(s.charCodeAt(i + 1))) i++

@@ -1,5 +1,24 @@
+import { env } from "cloudflare:test"
+import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { call, origin, postJson, signUp } from "./helpers.js"
+import * as DatabaseD1 from "../../src/layers/DatabaseD1.js"
+import * as KvBinding from "../../src/layers/KvBinding.js"
+import * as SessionIndexD1 from "../../src/layers/SessionIndexD1.js"
+import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
+import { SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
+import { awayFromWindowEdge, call, me, origin, postJson, signUp } from "./helpers.js"
+import type { Encoding } from "./HostileAuth.js"
+import { bearer, encode, password, signInAs } from "./HostileAuth.js"
+
+const storeLayer = SessionStoreKv.layer.pipe(
+  Layer.provide([KvBinding.layer(env.KV), SessionConfig.layer(), SessionIndexD1.layer.pipe(Layer.provide(DatabaseD1.layer(env.DB)))])
+)
+
+/** One more session of `email`, from a sign-in. */
+const concurrentOne = async (email: string) => {
+  const response = await signInAs(email, password)
+  return [((await response.json()) as { token: string }).token]
+}
 
 /** Every answer to hostile input is a 4xx with a JSON body: never a 5xx, never HTML or empty. */
 const expectJson4xx = async (response: Response) => {
@@ -119,4 +138,256 @@ describe("every route, every kind of hostile input: 4xx JSON or a normal answer,
       }
     })
   }
+})
+
+describe("per-account limits hold whatever the body (1)", { timeout: 30_000 }, () => {
+  it("7 wrong guesses from 7 addresses in 7 encodings: the 6th and 7th are refused", async () => {
+    const { email } = await signUp()
+    await awayFromWindowEdge()
+    const encodings: ReadonlyArray<Encoding> = ["json-chunked", "form", "json-padded", "json-charset", "json-upper", "form", "json"]
+    const statuses: Array<number> = []
+    for (const [i, encoding] of encodings.entries()) {
+      const who = i % 2 === 0 ? email : email.toUpperCase()
+      statuses.push((await signInAs(who, "wrong-password-123", encoding)).status)
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401])
+    expect(statuses.slice(5)).toEqual([429, 429])
+    // Once the account is spent, the right password in another encoding is refused too.
+    expect((await signInAs(email, password, "form")).status).toBe(429)
+    expect((await signInAs(email, password, "json-chunked")).status).toBe(429)
+  })
+
+  it("what is counted is what Better Auth acts on: a form sign-in with the right password works", async () => {
+    const { email } = await signUp()
+    const response = await signInAs(email.toUpperCase(), password, "form")
+    expect(response.status).toBe(200)
+    expect(response.headers.get("ratelimit")).toMatch(/"sign-in-account";r=4/)
+  })
+
+  it("multipart is not a body Better Auth takes for sign-in: 415 JSON, never a password check", async () => {
+    const { email } = await signUp()
+    const response = await signInAs(email, password, "multipart")
+    expect(response.status).toBe(415)
+    expect(await response.json()).toMatchObject({ code: "UNSUPPORTED_MEDIA_TYPE" })
+  })
+
+  it("password-reset requests count per account in every encoding Better Auth takes for them", async () => {
+    const { email } = await signUp()
+    await awayFromWindowEdge()
+    const statuses: Array<number> = []
+    for (const encoding of ["form", "json-chunked", "json-upper", "json-charset", "json"] as const) {
+      const { body, headers } = encode(encoding, { email: statuses.length % 2 ? email.toUpperCase() : email })
+      statuses.push((await call("/api/auth/request-password-reset", { method: "POST", headers, body })).status)
+    }
+    // Better Auth takes only JSON here: a form body is refused before any attempt, and not counted.
+    expect(statuses[0]).toBe(415)
+    expect(statuses.slice(1, 4)).not.toContain(429)
+    expect(statuses[4]).toBe(429)
+  })
+})
+
+describe("only attempts count, and the owner keeps a way in (2)", { timeout: 30_000 }, () => {
+  it("requests to a path Better Auth does not route cost the account nothing", async () => {
+    const { email } = await signUp()
+    await awayFromWindowEdge()
+    for (const path of ["/api/auth/sign-in/does-not-exist", "/api/auth/sign-in/email/", "/API/auth/sign-in/email", "/api/auth/sign-in//email"]) {
+      for (let i = 0; i < 2; i++) {
+        const response = await signInAs(email, "wrong-password-123", "json", path)
+        expect(response.status).toBe(404)
+        expect(await response.json()).toMatchObject({ error: "Not found" })
+      }
+    }
+    const owner = await signInAs(email, password)
+    expect(owner.status).toBe(200)
+    expect(owner.headers.get("ratelimit")).toMatch(/"sign-in-account";r=4/)
+  })
+
+  it("the owner's own successful sign-ins never use up the account's bucket", async () => {
+    const { email } = await signUp()
+    await awayFromWindowEdge()
+    const statuses: Array<number> = []
+    for (let i = 0; i < 8; i++) statuses.push((await signInAs(email, password)).status)
+    expect(statuses).toEqual(Array(8).fill(200))
+  })
+
+  it("a concurrent burst of wrong guesses on one account from many addresses admits exactly 5", async () => {
+    const { email } = await signUp()
+    await awayFromWindowEdge()
+    const responses = await Promise.all(Array.from({ length: 12 }, () => signInAs(email, "wrong-password-123")))
+    const statuses = responses.map((r) => r.status)
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7)
+  })
+})
+
+describe("routes that check the current password are limited per user (3)", { timeout: 30_000 }, () => {
+  it.each([
+    ["/api/auth/change-password", { currentPassword: "wrong-password-123", newPassword: "another-horse-battery" }],
+    ["/api/auth/verify-password", { password: "wrong-password-123" }],
+    ["/api/auth/delete-user", { password: "wrong-password-123" }]
+  ])("%s: the 6th wrong guess within a minute is 429, from any address", async (path, body) => {
+    const { token } = await signUp()
+    await awayFromWindowEdge()
+    const statuses: Array<number> = []
+    for (let i = 0; i < 6; i++) statuses.push((await postJson(path, body, bearer(token))).status)
+    expect(statuses.slice(0, 5)).not.toContain(429)
+    expect(statuses.slice(0, 5).every((s) => s >= 400 && s < 500)).toBe(true)
+    expect(statuses[5]).toBe(429)
+  })
+
+  it("a right password gives its place back", async () => {
+    const { token } = await signUp()
+    await awayFromWindowEdge()
+    const statuses: Array<number> = []
+    for (let i = 0; i < 7; i++) statuses.push((await postJson("/api/auth/verify-password", { password }, bearer(token))).status)
+    expect(statuses).toEqual(Array(7).fill(200))
+  })
+})
+
+describe("bodies are bounded (4)", { timeout: 30_000 }, () => {
+  const big = JSON.stringify({ email: "a@b.c", password: "x".repeat(70 * 1024) })
+
+  it.each(["/api/auth/sign-in/email", "/api/auth/sign-up/email", "/api/actions/analytics-summary", "/api/me"])(
+    "%s: a body over 64 KiB is 413 JSON, declared or chunked",
+    async (path) => {
+      const declared = await call(path, { method: "POST", headers: { "content-type": "application/json" }, body: big })
+      expect(declared.status).toBe(413)
+      expect(await declared.json()).toMatchObject({ error: "Payload too large" })
+      const bytes = new TextEncoder().encode(big)
+      const chunked = await call(path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i += 8192) controller.enqueue(bytes.slice(i, i + 8192))
+            controller.close()
+          }
+        })
+      })
+      expect(chunked.status).toBe(413)
+      expect(await chunked.json()).toMatchObject({ error: "Payload too large" })
+    }
+  )
+
+  it("user fields over their bounds are 400 JSON, on sign-up and on update-user", async () => {
+    const email = `long-${crypto.randomUUID()}@example.com`
+    const long = await postJson("/api/auth/sign-up/email", { email, password, name: "n".repeat(257) })
+    expect(long.status).toBe(400)
+    expect(await long.json()).toMatchObject({ field: "name", max: 256 })
+    const { token } = await signUp()
+    const image = await postJson("/api/auth/update-user", { image: `https://example.com/${"i".repeat(2048)}` }, bearer(token))
+    expect(image.status).toBe(400)
+    expect(await image.json()).toMatchObject({ field: "image", max: 2048 })
+    const name = await call("/api/auth/update-user", {
+      method: "POST",
+      headers: { ...bearer(token), "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ name: "n".repeat(300) }).toString()
+    })
+    expect(name.status).toBeGreaterThanOrEqual(400)
+    expect(name.status).toBeLessThan(500)
+    const record = JSON.parse((await env.KV.get(`session:${token}`))!)
+    expect(record.user.name.length).toBeLessThanOrEqual(256)
+  })
+
+  it("concurrent sign-ups of one email: one account, the others 4xx, never a 5xx", async () => {
+    const email = `race-${crypto.randomUUID()}@example.com`
+    const responses = await Promise.all(Array.from({ length: 4 }, () => postJson("/api/auth/sign-up/email", { email, password, name: "R" })))
+    const statuses = responses.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1)
+    for (const s of statuses) expect(s).toBeLessThan(500)
+  })
+})
+
+describe("revocation is complete (5)", { timeout: 60_000 }, () => {
+  /** `n` sign-ins to one account in concurrent bursts of 5 (the account's bucket). */
+  const concurrentSignIns = async (email: string, n: number) => {
+    const tokens: Array<string> = []
+    while (tokens.length < n) {
+      const burst = await Promise.all(Array.from({ length: Math.min(5, n - tokens.length) }, () => signInAs(email, password)))
+      for (const response of burst) {
+        expect(response.status).toBe(200)
+        tokens.push(((await response.json()) as { token: string }).token)
+      }
+    }
+    return tokens
+  }
+  const getSession = async (token: string) => (await call("/api/auth/get-session", { headers: bearer(token) })).json()
+
+  it("after 10 concurrent sign-ins list-sessions shows all 11; revoke-other-sessions ends every other one", async () => {
+    const { email, token } = await signUp()
+    const others = await concurrentSignIns(email, 10)
+    const listed = (await (await call("/api/auth/list-sessions", { headers: bearer(token) })).json()) as Array<{ token: string }>
+    expect(new Set(listed.map((s) => s.token))).toEqual(new Set([token, ...others]))
+
+    const revoked = await postJson("/api/auth/revoke-other-sessions", {}, bearer(token))
+    expect(revoked.status).toBe(200)
+    for (const other of others) {
+      expect((await me(`Bearer ${other}`)).status).toBe(401)
+      expect(await getSession(other)).toBeNull()
+      expect(await env.KV.get(`session:${other}`)).toBeNull()
+    }
+    expect((await me(`Bearer ${token}`)).status).toBe(200)
+  })
+
+  it("revoke-sessions ends all of them, ones Better Auth's KV list lost included", async () => {
+    const { email, token } = await signUp()
+    const others = await concurrentSignIns(email, 10)
+    expect((await postJson("/api/auth/revoke-sessions", {}, bearer(token))).status).toBe(200)
+    for (const t of [token, ...others]) {
+      expect((await me(`Bearer ${t}`)).status).toBe(401)
+      expect(await env.KV.get(`session:${t}`)).toBeNull()
+    }
+  })
+
+  it("a stale copy written through Better Auth's storage after sign-out is refused and not re-stored", async () => {
+    const { token } = await signUp()
+    const stale = (await env.KV.get(`session:${token}`))!
+    expect((await postJson("/api/auth/sign-out", {}, bearer(token))).status).toBe(200)
+    expect(await env.KV.get(`session:${token}`)).toBeNull()
+    // The worker's own session store over the same KV and D1, as Better Auth's get-session refresh
+    // at a location that still served the old copy would use it.
+    const store = await Effect.runPromise(Effect.provide(SessionStore, storeLayer))
+    await Effect.runPromise(store.storage.set(token, stale, 3600))
+    expect(await env.KV.get(`session:${token}`)).toBeNull()
+    expect((await me(`Bearer ${token}`)).status).toBe(401)
+    expect(await getSession(token)).toBeNull()
+  })
+})
+
+describe("the Bearer path reads KV once when no refresh is due (6)", { timeout: 30_000 }, () => {
+  it("a revoked session fails without the revoked-before mark being read: its key is gone", async () => {
+    const { email, token } = await signUp()
+    const [other] = await concurrentOne(email)
+    expect((await postJson("/api/auth/revoke-sessions", {}, bearer(token))).status).toBe(200)
+    expect(await env.KV.get(`session:${other!}`)).toBeNull()
+    expect((await me(`Bearer ${other!}`)).status).toBe(401)
+  })
+})
+
+describe("every error is JSON (7)", () => {
+  it("a signed-in POST /api/auth/delete-user (disabled) is a 404 with a JSON body", async () => {
+    const { token } = await signUp()
+    const response = await postJson("/api/auth/delete-user", {}, bearer(token))
+    expect(response.status).toBe(404)
+    expect(response.headers.get("content-type")).toMatch(/json/)
+    expect(await response.json()).toEqual({ error: "Not found" })
+  })
+
+  it.each([
+    ["POST", "/api/auth/delete-user"],
+    ["GET", "/api/auth/error?error=INVALID_TOKEN"],
+    ["GET", "/api/auth/error"],
+    ["GET", "/api/auth/magic-link/verify?token=x"],
+    ["POST", "/api/auth/sign-in/magic-link"],
+    ["GET", "/api/auth/reference"],
+    ["POST", "/api/auth/change-password"],
+    ["GET", "/api/auth/list-sessions"]
+  ])("%s %s", async (method, path) => {
+    const response = await call(path, { method, ...(method === "POST" ? { headers: { "content-type": "application/json" }, body: "{}" } : {}) })
+    expect(response.status).toBeGreaterThanOrEqual(400)
+    expect(response.status).toBeLessThan(500)
+    expect(response.headers.get("content-type")).toMatch(/json/)
+    const body = (await response.json()) as Record<string, unknown>
+    expect(typeof body.error === "string" || typeof body.message === "string").toBe(true)
+  })
 })

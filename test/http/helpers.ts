@@ -1,4 +1,5 @@
 import { SELF } from "cloudflare:test"
+import * as Client from "../../src/http/Client.js"
 
 export const origin = "http://localhost:8787"
 
@@ -37,3 +38,15 @@ export const awayFromWindowEdge = async () => {
   const intoMinute = Date.now() % 60_000
   if (intoMinute > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 50))
 }
+
+/**
+ * The typed client over this worker (`SELF`), as a client of its own (a fresh `CF-Connecting-IP`),
+ * signed in when given a token.
+ */
+export const apiClient = (token?: string) =>
+  Client.make({
+    baseUrl: origin,
+    token,
+    headers: { origin, "cf-connecting-ip": freshIp() },
+    fetch: ((input, init) => SELF.fetch(input, init)) as typeof globalThis.fetch
+  })

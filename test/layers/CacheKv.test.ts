@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Metric, Option, Ref, Schema, TestClock } from "effect"
+import { Effect, Fiber, Layer, Logger, Metric, Option, Ref, Schema, TestClock } from "effect"
 import * as CacheKv from "../../src/layers/CacheKv.js"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import { BackgroundTasks } from "../../src/services/BackgroundTasks.js"
-import { Cache } from "../../src/services/Cache.js"
+import { Cache, cacheKey } from "../../src/services/Cache.js"
 import { Kv, KvError } from "../../src/services/Kv.js"
 import type { KvService } from "../../src/services/Kv.js"
 import { cacheHits } from "../../src/services/Metrics.js"
@@ -180,10 +180,68 @@ describe("Cache when KV fails", () => {
       expect(yield* Effect.flip(cache.invalidate("k"))).toMatchObject({ _tag: "CacheError" })
     }).pipe(Effect.provide(Failing)))
 
-  it.effect("an invalid cache key (too long for KV) is a miss, not a failure", () =>
-    run(Effect.gen(function*() {
+  it.effect("a KV outage is logged as one, at error level, on read and on write", () => {
+    const lines: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => lines.push(`${logLevel.label} ${(message as Array<unknown>)[0]}`))
+    return Effect.gen(function*() {
       const cache = yield* Cache
       const { compute } = yield* counter
-      expect((yield* cache.getOrSet("x".repeat(600), Summary, compute)).total).toBe(1)
+      yield* cache.getOrSet("k", Summary, compute)
+      expect(lines).toEqual([
+        "ERROR cache unavailable: KV outage; computing",
+        "ERROR cache unavailable: KV outage; value not stored"
+      ])
+    }).pipe(Effect.provide(Failing), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+  })
+})
+
+describe("Cache keys KV cannot take", () => {
+  const longKey = (n: number) => `search:${"é".repeat(n)}`
+
+  it.effect("a key over 512 bytes once prefixed still caches, under cache:sha256:<digest of the key>", () => {
+    const lines: Array<string> = []
+    const logger = Logger.make(({ message }) => lines.push(String((message as Array<unknown>)[0])))
+    return run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const kv = yield* Kv
+      const { compute, runs } = yield* counter
+      const key = longKey(300) // 607 UTF-8 bytes
+      expect((yield* cache.getOrSet(key, Summary, compute)).total).toBe(1)
+      expect((yield* cache.getOrSet(key, Summary, compute)).total).toBe(1)
+      expect(yield* Ref.get(runs)).toBe(1)
+      const digest = yield* Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)))
+      const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("")
+      expect((yield* kv.list({ prefix: "cache:" })).keys.map((k) => k.name)).toEqual([`cache:sha256:${hex}`])
+      expect(lines).toEqual([])
+      yield* cache.invalidate(key)
+      expect((yield* kv.list({ prefix: "cache:" })).keys).toEqual([])
+    }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger))))
+  })
+
+  it.effect("the longest key that fits is stored as it is; one byte more is digested", () =>
+    run(Effect.gen(function*() {
+      const kv = yield* Kv
+      expect(yield* cacheKey("x".repeat(506))).toBe(`cache:${"x".repeat(506)}`)
+      expect(yield* cacheKey("x".repeat(507))).toMatch(/^cache:sha256:[0-9a-f]{64}$/)
+      // Measured in UTF-8 bytes, not UTF-16 code units: 253 × "é" is 506 bytes, 254 is 508.
+      expect(yield* cacheKey("é".repeat(253))).toBe(`cache:${"é".repeat(253)}`)
+      expect(yield* cacheKey("é".repeat(254))).toMatch(/^cache:sha256:/)
+      yield* kv.put(yield* cacheKey("x".repeat(506)), "fits")
+    })))
+
+  it.effect("different long keys, a lone surrogate and a key spelled like a digest never share an entry", () =>
+    run(Effect.gen(function*() {
+      const cache = yield* Cache
+      const keys = [longKey(300), longKey(301), `${longKey(300)}\u0000`, "a\uD800", "a\uFFFD", "sha256:abc", "abc"]
+      const storageKeys = yield* Effect.forEach(keys, cacheKey)
+      expect(new Set(storageKeys).size).toBe(keys.length)
+      for (const [i, key] of keys.entries()) {
+        const value = yield* cache.getOrSet(key, Summary, Effect.succeed({ total: i, at: new Date(epoch) }))
+        expect(value.total).toBe(i)
+      }
+      for (const [i, key] of keys.entries()) {
+        const value = yield* cache.getOrSet(key, Summary, Effect.succeed({ total: -1, at: new Date(epoch) }))
+        expect(value.total).toBe(i)
+      }
     })))
 })

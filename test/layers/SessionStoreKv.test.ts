@@ -4,6 +4,7 @@ import * as KvFaults from "../../src/layers/KvFaults.js"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
 import { Kv, KvError } from "../../src/services/Kv.js"
+import { SessionIndex } from "../../src/services/SessionIndex.js"
 import { SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
 
 const epoch = Date.UTC(2026, 10, 28)
@@ -169,20 +170,12 @@ describe("SessionStore over Kv", () => {
 })
 
 describe("SessionStore: signing out, everywhere and late", () => {
-  it.effect("a session created before the user's revocation mark is no session", () =>
+  it.effect("Better Auth's revocation mark is not read: every ended session's key is deleted instead", () =>
     setup(Effect.gen(function*() {
       const store = yield* SessionStore
       yield* TestClock.adjust("1 minute")
-      // Better Auth's revoke-sessions writes this mark, whether or not it found every token.
       yield* store.storage.set("revoked-sessions-before-user1", String(epoch + 30_000), 86400)
-      expect(yield* store.lookup(token)).toEqual(Option.none())
-      expect(yield* store.refresh(token)).toEqual(Option.none())
-    })))
-
-  it.effect("a session created after the mark is unaffected", () =>
-    setup(Effect.gen(function*() {
-      const store = yield* SessionStore
-      yield* store.storage.set("revoked-sessions-before-user1", String(epoch - 1), 86400)
+      // A lookup is one KV read; revocation deletes the session's key (see the index tests below).
       expect(Option.isSome(yield* store.lookup(token))).toBe(true)
     })))
 
@@ -214,6 +207,72 @@ describe("SessionStore: signing out, everywhere and late", () => {
       )
       const refreshed = yield* store.refresh(token)
       expect(Option.map(refreshed, (r) => r.session.expiresAt.getTime())).toEqual(Option.some(epoch + week * 1000))
+    }).pipe(Effect.provide(KvMemory.layer)))
+})
+
+describe("SessionStore with a session index: no ended session is written back", () => {
+  /** The index as a set of live tokens, ended by deleting them (as Better Auth deletes rows). */
+  const live = new Set<string>()
+  const expiries = new Map<string, number>()
+  const IndexLive = Layer.succeed(SessionIndex, {
+    isLive: (t) => Effect.succeed(live.has(t)),
+    extend: (t, expiresAt) => Effect.sync(() => (live.has(t) ? (expiries.set(t, expiresAt.getTime()), true) : false))
+  })
+  const Indexed = SessionStoreKv.layer.pipe(Layer.provideMerge(Layer.mergeAll(KvMemory.layer, SessionConfig.layer(), IndexLive)))
+
+  it.effect("a stale copy written after the session ended is refused and not stored", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(epoch)
+      const store = yield* SessionStore
+      const kv = yield* Kv
+      live.add(token)
+      yield* store.storage.set(token, recordAt(epoch), week)
+      expect(Option.isSome(yield* kv.get(`session:${token}`))).toBe(true)
+      live.delete(token) // ended: the row is gone, then the key
+      yield* store.storage.delete(token)
+      // Better Auth's get-session refresh at a location that still served the old copy.
+      yield* store.storage.set(token, recordAt(epoch), week)
+      expect(yield* kv.get(`session:${token}`)).toEqual(Option.none())
+      expect(yield* store.lookup(token)).toEqual(Option.none())
+    }).pipe(Effect.provide(Indexed)))
+
+  it.effect("a refresh extends the session in the index first; an ended one is refused there", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(epoch)
+      const store = yield* SessionStore
+      const kv = yield* Kv
+      live.add(token)
+      yield* store.storage.set(token, recordAt(epoch), week)
+      yield* TestClock.adjust("2 days")
+      const refreshed = yield* store.refresh(token)
+      expect(Option.map(refreshed, (r) => r.session.expiresAt.getTime())).toEqual(Option.some(epoch + (2 * 86400 + week) * 1000))
+      expect(expiries.get(token)).toBe(epoch + (2 * 86400 + week) * 1000)
+      // Ended elsewhere; this location still has the key.
+      live.delete(token)
+      yield* TestClock.adjust("2 days")
+      expect(yield* store.refresh(token)).toEqual(Option.none())
+      const kept = JSON.parse(Option.getOrThrow(yield* kv.get(`session:${token}`)))
+      expect(kept.session.expiresAt).toBe(new Date(epoch + (2 * 86400 + week) * 1000).toISOString())
+    }).pipe(Effect.provide(Indexed)))
+})
+
+describe("SessionStore: the Bearer path's cost", () => {
+  it.effect("validating a session no refresh is due for reads KV once and writes nothing", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(epoch)
+      const kv = yield* Kv
+      yield* kv.put(`session:${token}`, recordAt(epoch), { expirationTtl: week })
+      const calls: Array<string> = []
+      const counting = Layer.succeed(Kv, new Proxy(kv, {
+        get: (target, name: string) => (...args: Array<unknown>) => {
+          calls.push(name)
+          return (target as unknown as Record<string, (...a: Array<unknown>) => unknown>)[name]!(...args)
+        }
+      }))
+      const store = yield* Effect.provide(SessionStore, SessionStoreKv.layer.pipe(Layer.provide(Layer.merge(counting, SessionConfig.layer()))))
+      yield* TestClock.adjust("1 hour")
+      expect(Option.isSome(yield* store.refresh(token))).toBe(true)
+      expect(calls).toEqual(["getWithMetadata"])
     }).pipe(Effect.provide(KvMemory.layer)))
 })
 

@@ -2,6 +2,7 @@
  * An example custom action: the dashboard's analytics summary, read from D1 and cached in KV for
  * five minutes. It needs the signed-in user, the cache and the database, and nothing from HTTP:
  * its input and output are Schemas, and `handler` is a plain Effect a test can run with the kit.
+ * `action` pairs the endpoint with the handler; `actions/index.ts` lists it.
  *
  * @module
  */
@@ -11,13 +12,19 @@ import { Clock, Effect, Schema } from "effect"
 import { Cache } from "../../services/Cache.js"
 import { CurrentUser } from "../../services/CurrentUser.js"
 import { Database, first } from "../../services/Database.js"
-import { ServiceUnavailable, Unauthorized } from "../Errors.js"
+import * as Action from "../Action.js"
+import { ServiceUnavailable } from "../Errors.js"
 
 /** `?days=1..90`, default 7. */
 export const Input = Schema.Struct({
   days: Schema.optionalWith(
-    Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 90, { message: () => "days must be an integer from 1 to 90" })),
-    { default: () => 7 }
+    Schema.NumberFromString.pipe(
+      Schema.int(),
+      Schema.between(1, 90),
+      // One plain sentence for every way the value can be wrong (not a number, a fraction, out of range).
+      Schema.annotations({ message: () => ({ message: "must be a whole number from 1 to 90", override: true }) })
+    ),
+    { default: () => 7, exact: true }
   )
 })
 export type Input = typeof Input.Type
@@ -36,7 +43,6 @@ export type Output = typeof Output.Type
 export const endpoint = HttpApiEndpoint.get("analyticsSummary", "/api/actions/analytics-summary")
   .setUrlParams(Input)
   .addSuccess(Output)
-  .addError(Unauthorized)
   .addError(ServiceUnavailable)
   .annotate(OpenApi.Summary, "Page views of the last `days` days: totals and the top paths. Cached for 5 minutes.")
 
@@ -91,3 +97,5 @@ export const handler = ({ days }: Input) =>
         Effect.fail(new ServiceUnavailable({ error: "Analytics unavailable" }))
       ))
   )
+
+export const action = Action.make(endpoint, ({ urlParams }) => handler(urlParams))

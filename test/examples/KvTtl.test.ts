@@ -1,4 +1,3 @@
-// The README's examples, kept compiling and passing.
 import { expect, it } from "@effect/vitest"
 import { Effect, Option, TestClock } from "effect"
 import * as KvMemory from "../../src/layers/KvMemory.js"

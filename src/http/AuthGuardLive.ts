@@ -1,0 +1,45 @@
+/**
+ * The guard Better Auth asks before running an endpoint (`AuthGuard`): user fields within their
+ * bounds (400 otherwise), then the per-account and per-user buckets of the rate-limit rules.
+ *
+ * @module
+ */
+import { Effect, Layer, Option } from "effect"
+import { AuthGuard } from "../services/AuthGuard.js"
+import type { AuthVerdict } from "../services/AuthGuard.js"
+import { authBasePath } from "./Routes.js"
+import { makeCheck } from "./ratelimit/Attempts.js"
+import { matchRule, RateLimitRules } from "./ratelimit/Rules.js"
+import { defaultUserFieldLimits, overLimit, writesUserFields } from "./UserFields.js"
+import type { UserFieldLimits } from "./UserFields.js"
+
+export const make = (limits: UserFieldLimits = defaultUserFieldLimits) =>
+  Effect.gen(function*() {
+    const settings = yield* RateLimitRules
+    const counts = yield* makeCheck(authBasePath)
+    const counted = (endpoint: string) => {
+      const rule = matchRule(settings.rules, `${authBasePath}${endpoint}`.toLowerCase())
+      return rule !== undefined && (rule.perAccount !== undefined || rule.perUser !== undefined)
+    }
+    return AuthGuard.of({
+      covers: (endpoint) => writesUserFields(endpoint) || counted(endpoint),
+      check: (attempt) => {
+        if (writesUserFields(attempt.endpoint)) {
+          const over = overLimit(attempt.body, limits)
+          if (Option.isSome(over)) {
+            return Effect.succeed<AuthVerdict>({
+              _tag: "Refused",
+              response: Response.json(
+                { error: `Field too long: ${over.value.field}`, field: over.value.field, max: over.value.max },
+                { status: 400 }
+              )
+            })
+          }
+        }
+        return counts(attempt)
+      }
+    })
+  })
+
+/** The guard over the rate limiter and rules in context. */
+export const layer = (limits?: UserFieldLimits) => Layer.effect(AuthGuard, make(limits))

@@ -1,0 +1,62 @@
+/**
+ * Bounded request bodies. A body is read into memory once, up to a cap, before anything parses
+ * it: a larger one is refused whether or not it declared its length (a chunked body is counted as
+ * it arrives and cut off at the cap). Parsers downstream (Better Auth, the API's schemas) then read
+ * the buffered copy, so what every stage sees is the same bytes.
+ *
+ * @module
+ */
+
+/** 64 KiB: far above any auth or action body, far below what would strain an isolate. */
+export const defaultMaxBodyBytes = 64 * 1024
+
+export type Buffered =
+  | { readonly _tag: "Buffered"; readonly request: Request }
+  | { readonly _tag: "TooLarge" }
+  | { readonly _tag: "Unreadable" }
+
+/** `request` with its body read into memory, or why it could not be. */
+export const bufferBody = async (request: Request, maxBytes: number): Promise<Buffered> => {
+  if (request.body === null) return { _tag: "Buffered", request }
+  const declared = request.headers.get("content-length")
+  if (declared !== null && Number(declared) > maxBytes) {
+    await request.body.cancel().catch(() => undefined)
+    return { _tag: "TooLarge" }
+  }
+  const reader = request.body.getReader()
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined)
+        return { _tag: "TooLarge" }
+      }
+      chunks.push(value)
+    }
+  } catch {
+    return { _tag: "Unreadable" }
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  const headers = new Headers(request.headers)
+  headers.delete("transfer-encoding")
+  headers.set("content-length", String(size))
+  return {
+    _tag: "Buffered",
+    request: new Request(request.url, { method: request.method, headers, body: bytes, redirect: request.redirect, signal: request.signal })
+  }
+}
+
+/** The answer to a body over the cap, or one that could not be read. */
+export const refusal = (buffered: Exclude<Buffered, { _tag: "Buffered" }>, maxBytes: number, requestId: string): Response =>
+  buffered._tag === "TooLarge"
+    ? Response.json({ error: "Payload too large", maxBytes }, { status: 413, headers: { "x-request-id": requestId } })
+    : Response.json({ error: "Bad request" }, { status: 400, headers: { "x-request-id": requestId } })

@@ -48,6 +48,8 @@ export default defineConfig({
                 bindings: {
                   // Test-only values; the pool does not read .dev.vars.
                   BETTER_AUTH_SECRET: "test-secret-that-is-at-least-32-characters-long",
+                  // Mail is kept in the outbox (and read at /dev/outbox), as under `npm run dev`.
+                  MAILER: "outbox",
                   TEST_MIGRATIONS: await readD1Migrations("./migrations")
                 }
               }

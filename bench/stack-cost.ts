@@ -135,7 +135,7 @@ const makeEnv = async (origin: string) => {
   const KV = memoryKv()
   // Better Auth's secondary-storage record, under the key both workers use for it.
   await KV.put(`session:${token}`, sessionRecord, { expirationTtl: 7 * 86_400, metadata: { expiresAt: now + 7 * 86_400_000 } })
-  return { KV, DB: fakeD1(), BETTER_AUTH_SECRET: secret, BETTER_AUTH_URL: origin }
+  return { KV, DB: fakeD1(), BETTER_AUTH_SECRET: secret, BETTER_AUTH_URL: origin, MAILER: "outbox" }
 }
 const ctx = { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext
 

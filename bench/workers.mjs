@@ -17,7 +17,7 @@ const INSPECTOR_PORT = Number(process.env.BENCH_INSPECTOR_PORT ?? 9229)
 
 /** The two workers; `persist` is filled in by `makeTargets` (a directory per run). */
 export const makeTargets = (state) => ({
-  ours: { name: "ours", port: PORT, inspectorPort: INSPECTOR_PORT, config: "wrangler.toml", persist: join(state, "ours"), vars: ["METRICS_ENABLED:true"] },
+  ours: { name: "ours", port: PORT, inspectorPort: INSPECTOR_PORT, config: "wrangler.toml", persist: join(state, "ours"), vars: ["METRICS_ENABLED:true", "MAILER:outbox"] },
   baseline: { name: "baseline", port: PORT + 1, inspectorPort: INSPECTOR_PORT + 1, config: "bench/baseline/wrangler.toml", persist: join(state, "baseline"), vars: [] }
 })
 

@@ -13,14 +13,23 @@ import * as BetterAuth from "../layers/BetterAuth.js"
 import * as CacheKv from "../layers/CacheKv.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
+import * as MailerOutbox from "../layers/MailerOutbox.js"
+import * as MailerResend from "../layers/MailerResend.js"
+import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
+import * as RateLimiterDurableObject from "../layers/RateLimiterDurableObject.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as SessionIndexD1 from "../layers/SessionIndexD1.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
+import type { Kv } from "../services/Kv.js"
+import { Mailer, Outbox } from "../services/Mailer.js"
+import { describePolicy, RateLimiter } from "../services/RateLimiter.js"
 import { SessionConfig } from "../services/SessionStore.js"
 import { Tracing } from "../services/Tracing.js"
 import { Api } from "./Api.js"
-import type { AppConfig } from "./Config.js"
+import { rulePolicies } from "./Config.js"
+import type { AppConfig, MailerConfig, RateLimiterChoice } from "./Config.js"
+import { DevOutboxRouteLive } from "./DevOutbox.js"
 import { isolated, runPromise } from "../services/Isolated.js"
 import * as AuthGuardLive from "./AuthGuardLive.js"
 import { bufferBody, defaultMaxBodyBytes, refusal } from "./BodyLimit.js"
@@ -32,10 +41,45 @@ import { BetterAuthRoutes, MetricsRouteLive, RoutesLive } from "./Routes.js"
 export interface AppOptions extends AppConfig {
   /** Replaces the default rate-limit rules (`RateLimit.RateLimitRules.layer({...})`). */
   readonly rateLimits?: Layer.Layer<RateLimit.RateLimitRules>
-  /** The largest request body read, in bytes (default 64 KiB); a larger one is a 413. */
-  readonly maxBodyBytes?: number
   /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
   readonly tracing?: boolean
+}
+
+/** The `Mailer` the configuration names; the outbox also provides the `Outbox` that reads it. */
+export const mailerLayer = (config: MailerConfig): Layer.Layer<Mailer | Outbox> =>
+  config._tag === "Outbox"
+    ? MailerOutbox.layer
+    : Layer.merge(MailerResend.layer({ from: config.from, apiKey: config.apiKey }), Layer.succeed(Outbox, Outbox.of({ messages: Effect.succeed([]) })))
+
+/**
+ * The rate limiter the configuration chooses, checked against the rules it will count: a policy
+ * the backend cannot count stops the worker at start-up (building the runtime fails) with the
+ * rule named, never a wrong count later.
+ */
+export const rateLimiterLayer = (
+  choice: RateLimiterChoice,
+  kv: Layer.Layer<Kv>
+): Layer.Layer<RateLimiter, never, RateLimit.RateLimitRules> => {
+  switch (choice.backend) {
+    case "durable-object":
+      return RateLimiterDurableObject.layer(choice.namespace)
+    case "binding":
+      return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
+        const planned = RateLimiterBinding.plan(rulePolicies(rules), Object.fromEntries(choice.bindings))
+        return planned._tag === "Left"
+          ? Layer.die(new Error(planned.left.join("\n")))
+          : RateLimiterBinding.layer(planned.right)
+      }))
+    case "kv":
+      return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
+        const sliding = rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")
+        return sliding.length > 0
+          ? Layer.die(new Error(sliding.map(({ policy, rule }) =>
+            `RATE_LIMIT_BACKEND=kv cannot count rule "${rule}" (${describePolicy(policy)}): KV counts fixed windows only; use RATE_LIMIT_BACKEND=durable-object`
+          ).join("\n")))
+          : RateLimiterKv.layer.pipe(Layer.provide(kv))
+      }))
+  }
 }
 
 /** Every service the HTTP layer needs, over the worker's bindings. */
@@ -45,15 +89,19 @@ export const servicesLayer = (config: AppOptions) => {
   const database = DatabaseD1.layer(config.db)
   const sessionIndex = SessionIndexD1.layer.pipe(Layer.provide(database))
   const sessionStore = SessionStoreKv.layer.pipe(Layer.provide([kv, sessionConfig, sessionIndex]))
-  const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
   const rateLimitRules = config.rateLimits ?? RateLimit.RateLimitRules.layer()
+  const rateLimiter = rateLimiterLayer(config.rateLimiter ?? { backend: "kv" }, kv).pipe(Layer.provide(rateLimitRules))
   const guard = AuthGuardLive.layer().pipe(Layer.provide([rateLimiter, rateLimitRules]))
+  const mailer = mailerLayer(config.mailer)
   const auth = BetterAuth.layer.pipe(
-    Layer.provide([sessionStore, sessionConfig, guard]),
+    Layer.provide([sessionStore, sessionConfig, guard, mailer]),
     Layer.provide(Layer.succeed(BetterAuth.BetterAuthConfig, {
       database: config.db,
       secret: config.secret,
-      baseURL: config.baseURL
+      baseURL: config.baseURL,
+      passkey: config.passkey,
+      emailVerification: config.emailVerification,
+      magicLinkSignUp: config.magicLinkSignUp
     }))
   )
   const cache = CacheKv.layer.pipe(Layer.provide(kv))
@@ -66,6 +114,7 @@ export const servicesLayer = (config: AppOptions) => {
     rateLimiter,
     cache,
     database,
+    mailer,
     rateLimitRules
   )
 }
@@ -84,10 +133,11 @@ export const middlewareLayer = HttpApiBuilder.middleware(
   { withContext: true }
 )
 
-export const apiLayer = (options: { readonly exposeMetrics: boolean }) =>
+export const apiLayer = (options: { readonly exposeMetrics: boolean; readonly mailer: MailerConfig }) =>
   HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(
     Layer.provideMerge(HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, middlewareLayer]))),
-    Layer.provideMerge(options.exposeMetrics ? MetricsRouteLive : Layer.empty)
+    Layer.provideMerge(options.exposeMetrics ? MetricsRouteLive : Layer.empty),
+    Layer.provideMerge(options.mailer._tag === "Outbox" ? DevOutboxRouteLive : Layer.empty)
   )
 
 /**

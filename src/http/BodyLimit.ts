@@ -10,6 +10,32 @@
 /** 64 KiB: far above any auth or action body, far below what would strain an isolate. */
 export const defaultMaxBodyBytes = 64 * 1024
 
+/**
+ * Reads and discards the rest of a body, so the answer goes out after the request has been
+ * received: answering mid-upload makes `wrangler dev`'s proxy (and some clients) report a broken
+ * connection instead of the 413. Nothing is kept, so memory stays flat; past `drainLimit` bytes the
+ * stream is cancelled instead.
+ */
+const drain = async (reader: ReadableStreamDefaultReader<Uint8Array>) => {
+  let drained = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      drained += value.byteLength
+      if (drained > drainLimit) return await reader.cancel()
+    }
+  } catch {
+    // The client went away: nothing to answer.
+  }
+}
+
+/**
+ * The most a refused body is read (and discarded) before its stream is cancelled: Cloudflare's own
+ * request size limit on most plans, above which its edge answers 413 before the worker runs.
+ */
+const drainLimit = 100 * 1024 * 1024
+
 export type Buffered =
   | { readonly _tag: "Buffered"; readonly request: Request }
   | { readonly _tag: "TooLarge" }
@@ -19,11 +45,12 @@ export type Buffered =
 export const bufferBody = async (request: Request, maxBytes: number): Promise<Buffered> => {
   if (request.body === null) return { _tag: "Buffered", request }
   const declared = request.headers.get("content-length")
+  const reader = request.body.getReader()
   if (declared !== null && Number(declared) > maxBytes) {
-    await request.body.cancel().catch(() => undefined)
+    // Nothing of it is kept; it is only let through (up to `drainLimit`), see `drain`.
+    await (Number(declared) > drainLimit ? reader.cancel().catch(() => undefined) : drain(reader))
     return { _tag: "TooLarge" }
   }
-  const reader = request.body.getReader()
   const chunks: Array<Uint8Array> = []
   let size = 0
   try {
@@ -32,7 +59,7 @@ export const bufferBody = async (request: Request, maxBytes: number): Promise<Bu
       if (done) break
       size += value.byteLength
       if (size > maxBytes) {
-        await reader.cancel().catch(() => undefined)
+        await drain(reader)
         return { _tag: "TooLarge" }
       }
       chunks.push(value)

@@ -5,6 +5,11 @@
  * @module
  */
 import { Duration, Either, ParseResult, Redacted, Schema } from "effect"
+import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
+import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
+import { RateLimitBackend } from "../services/RateLimiter.js"
+import { defaultRules } from "./RateLimit.js"
+import type { RateLimitRule } from "./RateLimit.js"
 
 /** The bindings and variables `wrangler.toml` and `wrangler secret put` give the worker. */
 export interface Env {
@@ -20,7 +25,45 @@ export interface Env {
   readonly SESSION_UPDATE_AGE?: string
   /** "true" serves the counters at `GET /metrics` (for benchmarks; off by default). */
   readonly METRICS_ENABLED?: string
+  /**
+   * Where mail goes: `resend` (the default: Resend's HTTP API, needs MAIL_FROM and RESEND_API_KEY)
+   * or `outbox` (kept in memory and served at `GET /dev/outbox`; local development only).
+   */
+  readonly MAILER?: string
+  /** The sender of every mail, e.g. `Example <auth@example.com>` (a domain verified with Resend). */
+  readonly MAIL_FROM?: string
+  /** Resend's API key: `wrangler secret put RESEND_API_KEY`. */
+  readonly RESEND_API_KEY?: string
+  /** The WebAuthn relying party id (default: BETTER_AUTH_URL's hostname). */
+  readonly PASSKEY_RP_ID?: string
+  /** Comma-separated origins passkey ceremonies may come from (default: BETTER_AUTH_URL's origin). */
+  readonly PASSKEY_ORIGIN?: string
+  /** `off` (default), `on-sign-up` or `required`: see `BetterAuthConfigShape.emailVerification`. */
+  readonly EMAIL_VERIFICATION?: string
+  /** "false" stops magic links from creating accounts for unknown addresses (default "true"). */
+  readonly MAGIC_LINK_SIGN_UP?: string
+  /** The largest request body read, in bytes (default 65536); a larger one is a 413. */
+  readonly MAX_BODY_BYTES?: string
+  /** What rate limits count with: "kv" (default), "durable-object" or "binding". */
+  readonly RATE_LIMIT_BACKEND?: string
+  /** The rate limiter's Durable Object namespace (`RateLimiterObject`), for "durable-object". */
+  readonly RATE_LIMITER?: DurableObjectNamespace
 }
+
+/** Which `Mailer` layer the composition root builds. */
+export type MailerConfig =
+  | { readonly _tag: "Outbox" }
+  | { readonly _tag: "Resend"; readonly from: string; readonly apiKey: Redacted.Redacted<string> }
+
+/** The rate limiter's backend, with the bindings it counts with. */
+export type RateLimiterChoice =
+  | { readonly backend: "kv" }
+  | { readonly backend: "durable-object"; readonly namespace: DurableObjectNamespace }
+  | {
+    readonly backend: "binding"
+    /** Every `RATE_LIMIT_<limit>_PER_<period>S` binding in `env`, by name. */
+    readonly bindings: ReadonlyMap<string, RateLimitBinding>
+  }
 
 export interface AppConfig {
   readonly kv: KVNamespace
@@ -30,6 +73,54 @@ export interface AppConfig {
   readonly sessionExpiresIn: Duration.Duration
   readonly sessionUpdateAge: Duration.Duration
   readonly exposeMetrics: boolean
+  readonly mailer: MailerConfig
+  /** The WebAuthn relying party id and the origins passkey ceremonies may come from. */
+  readonly passkey: { readonly rpID: string; readonly origins: ReadonlyArray<string> }
+  readonly emailVerification: "off" | "on-sign-up" | "required"
+  readonly magicLinkSignUp: boolean
+  /** The largest request body read, in bytes; default 64 KiB. */
+  readonly maxBodyBytes?: number
+  /** Default `{ backend: "kv" }`. */
+  readonly rateLimiter?: RateLimiterChoice
+}
+
+/** Every policy of `rules`, with the name of the bucket it counts (for messages). */
+export const rulePolicies = (rules: ReadonlyArray<RateLimitRule>) =>
+  rules.flatMap((rule) => [
+    { rule: rule.name, policy: rule.policy },
+    ...(rule.perAccount === undefined ? [] : [{ rule: `${rule.name}-account`, policy: rule.perAccount }])
+  ])
+
+const backendNames = RateLimitBackend.literals.map((name) => `"${name}"`).join(", ")
+
+/** The rate limiter the environment chooses, or what is wrong with it. */
+const readRateLimiter = (env: Readonly<Record<string, unknown>>, problems: Array<string>): RateLimiterChoice => {
+  const backend = env.RATE_LIMIT_BACKEND ?? "kv"
+  switch (backend) {
+    case "kv":
+      return { backend: "kv" }
+    case "durable-object": {
+      const namespace = env.RATE_LIMITER
+      if (!hasMethods(namespace, "idFromName", "get")) {
+        problems.push(
+          "Durable Object binding `RATE_LIMITER` is missing (RATE_LIMIT_BACKEND=durable-object): declare it in wrangler.toml with class_name = \"RateLimiterObject\" and its new_sqlite_classes migration"
+        )
+      }
+      return { backend: "durable-object", namespace: namespace as DurableObjectNamespace }
+    }
+    case "binding": {
+      const bindings = new Map<string, RateLimitBinding>()
+      for (const [name, value] of Object.entries(env)) {
+        if (/^RATE_LIMIT_\d+_PER_\d+S$/.test(name) && hasMethods(value, "limit")) bindings.set(name, value as RateLimitBinding)
+      }
+      const planned = RateLimiterBinding.plan(rulePolicies(defaultRules), Object.fromEntries(bindings))
+      if (Either.isLeft(planned)) problems.push(...planned.left)
+      return { backend: "binding", bindings }
+    }
+    default:
+      problems.push(`RATE_LIMIT_BACKEND must be one of ${backendNames} (got ${JSON.stringify(backend)})`)
+      return { backend: "kv" }
+  }
 }
 
 const isAbsoluteUrl = (s: string) => {
@@ -43,6 +134,14 @@ const isAbsoluteUrl = (s: string) => {
 
 const Seconds = Schema.NumberFromString.pipe(Schema.int(), Schema.positive())
 
+/** A string that must be one of `values`, with one message naming them all. */
+const oneOf = <const V extends ReadonlyArray<string>>(name: string, values: V) =>
+  Schema.String.pipe(
+    Schema.filter((s): s is V[number] => values.includes(s), {
+      message: () => `${name} must be ${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}`
+    })
+  )
+
 const Variables = Schema.Struct({
   BETTER_AUTH_SECRET: Schema.propertySignature(
     Schema.String.pipe(
@@ -53,8 +152,69 @@ const Variables = Schema.Struct({
     Schema.String.pipe(Schema.filter(isAbsoluteUrl, { message: () => "BETTER_AUTH_URL must be an absolute URL" }))
   ).annotations({ missingMessage: () => "BETTER_AUTH_URL is not set" }),
   SESSION_EXPIRES_IN: Schema.optional(Seconds),
-  SESSION_UPDATE_AGE: Schema.optional(Seconds)
+  SESSION_UPDATE_AGE: Schema.optional(Seconds),
+  EMAIL_VERIFICATION: Schema.optionalWith(oneOf("EMAIL_VERIFICATION", ["off", "on-sign-up", "required"] as const), { exact: true }),
+  MAGIC_LINK_SIGN_UP: Schema.optionalWith(oneOf("MAGIC_LINK_SIGN_UP", ["true", "false"] as const), { exact: true }),
+  MAX_BODY_BYTES: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.positive()))
 })
+
+const isLoopback = (url: string) => {
+  try {
+    return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(url).hostname)
+  } catch {
+    return false
+  }
+}
+
+const text = (value: unknown): string | undefined => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined)
+
+/**
+ * The mailer the variables name, or the problems with them. The default is the production one, so
+ * a deployment that forgot its mail settings is named at start-up rather than losing mail. The
+ * outbox serves every mail (sign-in links among them) at `GET /dev/outbox`, so it is refused unless
+ * the worker's own URL is a loopback address: a deployed worker never exposes it by accident.
+ */
+const readMailer = (env: Partial<Record<keyof Env, unknown>>, problems: Array<string>): MailerConfig | undefined => {
+  const kind = text(env.MAILER) ?? "resend"
+  if (kind === "outbox") {
+    // An invalid BETTER_AUTH_URL is named on its own; only a valid, non-loopback one is refused here.
+    if (typeof env.BETTER_AUTH_URL === "string" && isAbsoluteUrl(env.BETTER_AUTH_URL) && !isLoopback(env.BETTER_AUTH_URL)) {
+      problems.push("MAILER=outbox serves every mail at /dev/outbox: only for local development (a localhost BETTER_AUTH_URL)")
+      return undefined
+    }
+    return { _tag: "Outbox" }
+  }
+  if (kind !== "resend") {
+    problems.push("MAILER must be resend or outbox")
+    return undefined
+  }
+  const from = text(env.MAIL_FROM)
+  const apiKey = text(env.RESEND_API_KEY)
+  if (from === undefined) problems.push("MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development)")
+  if (apiKey === undefined) problems.push("RESEND_API_KEY is not set (wrangler secret put RESEND_API_KEY)")
+  return from === undefined || apiKey === undefined ? undefined : { _tag: "Resend", from, apiKey: Redacted.make(apiKey) }
+}
+
+/** The relying party id and origins passkeys are bound to, or the problems with them. */
+const readPasskey = (env: Partial<Record<keyof Env, unknown>>, baseURL: string, problems: Array<string>) => {
+  const origins: Array<string> = []
+  for (const entry of (text(env.PASSKEY_ORIGIN) ?? baseURL).split(",").map((s) => s.trim()).filter(Boolean)) {
+    try {
+      origins.push(new URL(entry).origin)
+    } catch {
+      problems.push(`PASSKEY_ORIGIN: ${JSON.stringify(entry)} is not an absolute URL`)
+    }
+  }
+  const rpID = (text(env.PASSKEY_RP_ID) ?? new URL(baseURL).hostname).toLowerCase()
+  // WebAuthn only accepts an id that is each origin's host or a parent domain of it.
+  for (const origin of origins) {
+    const host = new URL(origin).hostname
+    if (host !== rpID && !host.endsWith(`.${rpID}`)) {
+      problems.push(`PASSKEY_RP_ID ${rpID} is neither the host of ${origin} nor a parent domain of it`)
+    }
+  }
+  return { rpID, origins }
+}
 
 const hasMethods = (value: unknown, ...methods: ReadonlyArray<string>) =>
   typeof value === "object" && value !== null &&
@@ -71,8 +231,12 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
   if (Either.isLeft(variables)) {
     for (const issue of ParseResult.ArrayFormatter.formatErrorSync(variables.left)) problems.push(issue.message)
   }
-  if (problems.length > 0 || Either.isLeft(variables)) return Either.left(problems)
+  const mailer = readMailer(env, problems)
+  const rateLimiter = readRateLimiter(env as Readonly<Record<string, unknown>>, problems)
+  if (problems.length > 0 || Either.isLeft(variables) || mailer === undefined) return Either.left(problems)
   const v = variables.right
+  const passkey = readPasskey(env, v.BETTER_AUTH_URL, problems)
+  if (problems.length > 0) return Either.left(problems)
   return Either.right({
     kv: env.KV as KVNamespace,
     db: env.DB as D1Database,
@@ -80,6 +244,12 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
     baseURL: v.BETTER_AUTH_URL,
     sessionExpiresIn: Duration.seconds(v.SESSION_EXPIRES_IN ?? 7 * 24 * 3600),
     sessionUpdateAge: Duration.seconds(v.SESSION_UPDATE_AGE ?? 24 * 3600),
-    exposeMetrics: env.METRICS_ENABLED === "true"
+    exposeMetrics: env.METRICS_ENABLED === "true",
+    mailer,
+    passkey,
+    emailVerification: v.EMAIL_VERIFICATION ?? "off",
+    magicLinkSignUp: v.MAGIC_LINK_SIGN_UP !== "false",
+    ...(v.MAX_BODY_BYTES === undefined ? {} : { maxBodyBytes: v.MAX_BODY_BYTES }),
+    rateLimiter
   })
 }

@@ -10,7 +10,7 @@ import { Cause, Context, Effect, Layer } from "effect"
 import { Auth } from "../services/Auth.js"
 import { Authenticated } from "../services/CurrentUser.js"
 import * as Action from "./Action.js"
-import { actions } from "./actions/index.js"
+import * as Actions from "./actions/index.js"
 import { Api } from "./Api.js"
 import { Authentication } from "./Authentication.js"
 import { jsonError, reasons, toJsonError } from "./JsonErrors.js"
@@ -39,8 +39,8 @@ const passThrough = (response: Response) => {
   return HttpServerResponse.raw(response, { status: response.status, headers })
 }
 
-/** Every action of `actions/index.ts`, from the same list the `actions` group is built from. */
-export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) => Action.handleAll(handlers, actions))
+/** Every action `actions/index.ts` exports: the same list the `actions` group is built from. */
+export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) => Action.handleAll(handlers, Object.values(Actions)))
 
 /** Whether a JSON body holds a JSON object (Better Auth's `{ message, code }` or ours). */
 const isJsonObject = (text: string) => {
@@ -74,16 +74,23 @@ const jsonErrors = (request: Request, response: Response): Effect.Effect<Respons
   })
 }
 
-/** Better Auth's answer to `request`; when it cannot answer, the client gets a 503. */
+/**
+ * Better Auth's answer to `request`; when it cannot answer, the client gets a 503. A mail that
+ * could not be sent was logged where it failed; the client is told so, and when to try again.
+ */
 const authRoute = (auth: Auth["Type"], request: Request) =>
   auth.handle(request).pipe(
     Effect.flatMap((response) => jsonErrors(request, response)),
     Effect.map(passThrough),
-    Effect.catchTag("AuthUnavailable", (error) =>
-      Effect.zipRight(
-        Effect.logError("auth provider unavailable", error.message),
-        Effect.succeed(jsonError(503, "Service unavailable"))
-      ))
+    Effect.catchTags({
+      AuthUnavailable: (error) =>
+        Effect.zipRight(
+          Effect.logError("auth provider unavailable", error.message),
+          Effect.succeed(jsonError(503, "Service unavailable"))
+        ),
+      MailerError: (error) =>
+        Effect.succeed(jsonError(503, "Email could not be sent", error.reason === "Unavailable" ? { "retry-after": "60" } : {}))
+    })
   )
 
 /** The values `response` already has for the header names of `fields`. */

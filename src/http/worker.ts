@@ -13,6 +13,8 @@ import { requestIdOf } from "./Observability.js"
 import type { Env } from "./Config.js"
 
 export type { Env } from "./Config.js"
+/** The rate limiter's Durable Object (`RATE_LIMIT_BACKEND=durable-object`), declared in wrangler.toml. */
+export { RateLimiterObject } from "../layers/RateLimiterDurableObject.js"
 
 type Handler = (request: Request, ctx?: ExecutionContext) => Promise<Response>
 
@@ -27,33 +29,43 @@ const misconfigured = (problems: ReadonlyArray<string>): Handler => {
     )
 }
 
-const fingerprint = (env: Env) =>
-  `${env.BETTER_AUTH_SECRET}\u0000${env.BETTER_AUTH_URL}\u0000${env.SESSION_EXPIRES_IN}\u0000${env.SESSION_UPDATE_AGE}\u0000${env.METRICS_ENABLED}\u0000${typeof env.KV}\u0000${typeof env.DB}`
-
-/** What the fingerprint is made of, compared one by one: no string built per request. */
-const fingerprintParts = (env: Env): ReadonlyArray<unknown> => [
-  env.BETTER_AUTH_SECRET,
-  env.BETTER_AUTH_URL,
-  env.SESSION_EXPIRES_IN,
-  env.SESSION_UPDATE_AGE,
-  env.METRICS_ENABLED,
-  typeof env.KV,
-  typeof env.DB
+/**
+ * Every value the handler is built from: two requests whose values are all equal share a handler.
+ * One list for both the comparison and the key, so neither can miss a value the other has.
+ */
+const configuration: ReadonlyArray<(env: Env) => unknown> = [
+  (env) => env.BETTER_AUTH_SECRET,
+  (env) => env.BETTER_AUTH_URL,
+  (env) => env.SESSION_EXPIRES_IN,
+  (env) => env.SESSION_UPDATE_AGE,
+  (env) => env.METRICS_ENABLED,
+  (env) => env.MAX_BODY_BYTES,
+  (env) => typeof env.KV,
+  (env) => typeof env.DB,
+  (env) => env.MAILER,
+  (env) => env.MAIL_FROM,
+  (env) => env.RESEND_API_KEY,
+  (env) => env.PASSKEY_RP_ID,
+  (env) => env.PASSKEY_ORIGIN,
+  (env) => env.EMAIL_VERIFICATION,
+  (env) => env.MAGIC_LINK_SIGN_UP,
+  (env) => env.RATE_LIMIT_BACKEND,
+  (env) => typeof env.RATE_LIMITER
 ]
+
+const fingerprint = (env: Env) => configuration.map((value) => String(value(env))).join("\u0000")
 
 /**
  * The last configuration seen and its handler. Every request of a deployed worker carries the same
- * values, so this answers them all; the profile of `/health` under load showed building and hashing
- * the fingerprint string on every request.
+ * values, so this answers them all, comparing values one by one: the profile of `/health` under
+ * load showed the fingerprint string built and hashed on every request.
  */
-let last: { readonly parts: ReadonlyArray<unknown>; readonly handler: Handler } | undefined
+let last: { readonly values: ReadonlyArray<unknown>; readonly handler: Handler } | undefined
 
 const sameAsLast = (env: Env): boolean => {
   if (last === undefined) return false
-  const parts = last.parts
-  return parts[0] === env.BETTER_AUTH_SECRET && parts[1] === env.BETTER_AUTH_URL &&
-    parts[2] === env.SESSION_EXPIRES_IN && parts[3] === env.SESSION_UPDATE_AGE && parts[4] === env.METRICS_ENABLED &&
-    parts[5] === typeof env.KV && parts[6] === typeof env.DB
+  for (let i = 0; i < configuration.length; i++) if (last.values[i] !== configuration[i]!(env)) return false
+  return true
 }
 
 const handlerFor = (env: Env): Handler => {
@@ -67,7 +79,7 @@ const handlerFor = (env: Env): Handler => {
     })
     handlers.set(key, handler)
   }
-  last = { parts: fingerprintParts(env), handler }
+  last = { values: configuration.map((value) => value(env)), handler }
   return handler
 }
 

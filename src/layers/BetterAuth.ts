@@ -1,6 +1,8 @@
 /**
- * Better Auth as the `Auth` service: email and password, the bearer plugin, users and accounts in
- * D1 (native binding), sessions in KV through the `SessionStore`.
+ * Better Auth as the `Auth` service: email and password (with password reset and address
+ * verification by mail), magic links, passkeys and the bearer plugin; users, accounts, passkeys and
+ * single-use tokens in D1 (native binding), sessions in KV through the `SessionStore`, mail through
+ * the `Mailer`.
  *
  * KV has no atomic operations, so Better Auth is configured never to need `getAndDelete` or
  * `increment`: verification values are consumed from D1 (`verification.storeInDatabase`) and its
@@ -11,17 +13,22 @@
  */
 import { betterAuth } from "better-auth"
 import type { BetterAuthOptions, SecondaryStorage } from "better-auth"
-import { createAuthMiddleware, isAPIError } from "better-auth/api"
-import { bearer } from "better-auth/plugins"
+import { passkey } from "@better-auth/passkey"
+import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api"
+import { bearer, magicLink } from "better-auth/plugins"
 import type { BetterAuthPlugin } from "better-auth"
 import { Context, Duration, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import { Auth, AuthUnavailable } from "../services/Auth.js"
 import { admitAll, AuthGuard } from "../services/AuthGuard.js"
-import type { AuthGuardService } from "../services/AuthGuard.js"
+import type { AuthGuardService, AuthOutcome } from "../services/AuthGuard.js"
 import { runPromise } from "../services/Isolated.js"
+import { Mailer } from "../services/Mailer.js"
+import type { Mail, MailerError } from "../services/Mailer.js"
 import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
+import * as AuthMails from "./AuthMails.js"
+import { makeSender, markPasskeyVerified, withinRequest } from "./AuthRequestScope.js"
 import { withClientErrors } from "./D1ClientErrors.js"
 
 export interface BetterAuthConfigShape {
@@ -31,7 +38,28 @@ export interface BetterAuthConfigShape {
   readonly baseURL: string
   /** The base path of the auth routes. Default `/api/auth`. */
   readonly basePath?: string
+  /**
+   * The WebAuthn relying party: its id (default: `baseURL`'s hostname) and the origins a passkey
+   * ceremony may come from (default: `baseURL`'s origin). A passkey is bound to the id for good.
+   */
+  readonly passkey?: { readonly rpID?: string; readonly origins?: ReadonlyArray<string> }
+  /**
+   * Address verification: `off` (the default) sends a verification mail only when asked
+   * (`/send-verification-email`); `on-sign-up` also sends one on every sign-up; `required` does
+   * that and refuses password sign-in until the address is confirmed.
+   */
+  readonly emailVerification?: "off" | "on-sign-up" | "required"
+  /** Whether following a magic link for an unknown address creates the account. Default true. */
+  readonly magicLinkSignUp?: boolean
 }
+
+/** How long the links in mails work, in seconds (Better Auth's own defaults, stated once). */
+export const linkLifetimes = { magicLink: 300, resetPassword: 3600, verifyEmail: 3600 } as const
+
+/** Sends one mail for Better Auth; rejects (with Better Auth's 503) when it was not sent. */
+export type SendMail = (mail: Mail) => Promise<void>
+
+const noMailer: SendMail = () => Promise.reject(new Error("no mailer configured"))
 
 export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthConfig")<
   BetterAuthConfig,
@@ -76,15 +104,14 @@ const credentialOf = (headers: Headers): string | undefined => {
 /**
  * The guard as a Better Auth plugin: its hooks run once Better Auth has routed a request to a real
  * endpoint and parsed its body, before the endpoint (listed after `bearer`, whose hook they follow).
- * A refusal is answered as it is; an admitted attempt's `onSuccess` runs when the endpoint answered
- * without an error.
+ * A refusal is answered as it is; an admitted attempt is settled with how the endpoint ended.
  */
 export const guardPlugin = (
   guard: AuthGuardService,
   run: <A>(effect: Effect.Effect<A>) => Promise<A>,
   userOf: (headers: Headers) => Effect.Effect<Option.Option<string>>
 ) => {
-  const onSuccess = new WeakMap<object, Effect.Effect<void>>()
+  const settles = new WeakMap<object, (outcome: AuthOutcome) => Effect.Effect<void>>()
   return {
     id: "edge-auth-state-guard",
     hooks: {
@@ -95,15 +122,16 @@ export const guardPlugin = (
           const verdict = await run(guard.check({ endpoint: ctx.path, body: ctx.body, headers, userId: userOf(headers) }))
           if (verdict._tag === "Refused") return verdict.response
           for (const [name, value] of Object.entries(verdict.headers)) ctx.setHeader(name, value)
-          if (ctx.request !== undefined) onSuccess.set(ctx.request, verdict.onSuccess)
+          if (ctx.request !== undefined) settles.set(ctx.request, verdict.settle)
           return
         })
       }],
       after: [{
         matcher: (context) => guard.covers(context.path ?? ""),
         handler: createAuthMiddleware(async (ctx) => {
-          const success = ctx.request === undefined ? undefined : onSuccess.get(ctx.request)
-          if (success !== undefined && !isAPIError(ctx.context.returned)) await run(success)
+          const settle = ctx.request === undefined ? undefined : settles.get(ctx.request)
+          const succeeded = !isAPIError(ctx.context.returned)
+          if (settle !== undefined) await run(settle({ succeeded, signedIn: succeeded && ctx.context.newSession != null }))
         })
       }]
     }
@@ -115,17 +143,73 @@ export const options = (
   config: BetterAuthConfigShape,
   session: SessionConfigShape,
   storage?: SecondaryStorage,
-  extra: { readonly plugins?: ReadonlyArray<BetterAuthPlugin>; readonly onSessionDeleted?: (token: string) => Promise<void> } = {}
-) =>
-  ({
-    appName: "edge-auth-state",
+  extra: {
+    readonly plugins?: ReadonlyArray<BetterAuthPlugin>
+    readonly onSessionDeleted?: (token: string) => Promise<void>
+    /** How mail is sent (magic links, resets, verification); the schema does not depend on it. */
+    readonly send?: SendMail
+  } = {}
+) => {
+  const appName = "edge-auth-state"
+  const verification = config.emailVerification ?? "off"
+  const send = extra.send ?? noMailer
+  return {
+    appName,
     baseURL: config.baseURL,
     basePath: config.basePath ?? "/api/auth",
     secret: Redacted.value(config.secret),
     database: withClientErrors(config.database),
     ...(storage ? { secondaryStorage: storage } : {}),
-    emailAndPassword: { enabled: true },
-    plugins: [bearer(), ...(extra.plugins ?? [])],
+    emailAndPassword: {
+      enabled: true,
+      requireEmailVerification: verification === "required",
+      resetPasswordTokenExpiresIn: linkLifetimes.resetPassword,
+      // A reset proves control of the mailbox, not of every device: end every other session.
+      revokeSessionsOnPasswordReset: true,
+      sendResetPassword: ({ user, url }) =>
+        send(AuthMails.resetPassword(appName, user.email, url, linkLifetimes.resetPassword))
+    },
+    emailVerification: {
+      sendOnSignUp: verification !== "off",
+      autoSignInAfterVerification: true,
+      expiresIn: linkLifetimes.verifyEmail,
+      sendVerificationEmail: ({ user, url }) => send(AuthMails.verifyEmail(appName, user.email, url, linkLifetimes.verifyEmail))
+    },
+    plugins: [
+      bearer(),
+      ...(extra.plugins ?? []),
+      magicLink({
+        expiresIn: linkLifetimes.magicLink,
+        // D1 keeps a hash: a read of the verification table yields no usable link.
+        storeToken: "hashed",
+        disableSignUp: config.magicLinkSignUp === false,
+        sendMagicLink: ({ email, url }) => send(AuthMails.magicLink(appName, email, url, linkLifetimes.magicLink))
+      }),
+      passkey({
+        rpName: appName,
+        rpID: config.passkey?.rpID ?? new URL(config.baseURL).hostname,
+        origin: [...(config.passkey?.origins ?? [new URL(config.baseURL).origin])],
+        registration: {
+          afterVerification: async ({ ctx, verification }) => {
+            // WebAuthn §7.1 step 22: a credential id already registered (to anyone) is refused, so
+            // nobody can shadow another user's passkey with a key of their own.
+            const id = verification.registrationInfo?.credential.id
+            const existing = id === undefined
+              ? null
+              : await ctx.context.adapter.findOne({ model: "passkey", where: [{ field: "credentialID", value: id }] })
+            if (existing !== null) {
+              throw new APIError("BAD_REQUEST", { message: "This passkey is already registered", code: "PASSKEY_ALREADY_REGISTERED" })
+            }
+            markPasskeyVerified()
+          }
+        },
+        authentication: {
+          afterVerification: async () => {
+            markPasskeyVerified()
+          }
+        }
+      })
+    ],
     session: {
       expiresIn: Math.round(Duration.toSeconds(session.expiresIn)),
       updateAge: Math.round(Duration.toSeconds(session.updateAge)),
@@ -148,7 +232,8 @@ export const options = (
     rateLimit: { enabled: false },
     advanced: { ipAddress: { ipAddressHeaders: ["cf-connecting-ip"] } },
     telemetry: { enabled: false }
-  }) satisfies BetterAuthOptions
+  } satisfies BetterAuthOptions
+}
 
 const encoder = new TextEncoder()
 
@@ -193,11 +278,23 @@ export const forNonBrowserClients = (request: Request): Request => {
   return new Request(request, { headers: stripped })
 }
 
+/**
+ * The passkey plugin answers whatever fails in its verification routes alike: a registration with
+ * 500, a sign-in with 400, whether WebAuthn verification failed (the client's fault) or storing the
+ * passkey or the session did (the server's). `afterVerification` records that verification passed,
+ * which tells the two apart: before it, a 4xx with the plugin's own body; after it, a 503.
+ */
+const isPasskeyVerification = (url: string) => /\/passkey\/verify-(registration|authentication)\/?$/i.test(new URL(url).pathname)
+
+const clientFault = async (response: Response) =>
+  new Response(await response.text(), { status: 400, headers: { "content-type": "application/json" } })
+
 export const make = Effect.gen(function*() {
   const config = yield* BetterAuthConfig
   const session = yield* SessionConfig
   const store = yield* SessionStore
   const guard = Option.getOrElse(yield* Effect.serviceOption(AuthGuard), () => admitAll)
+  const mailer = yield* Mailer
   const runtime = yield* Effect.runtime<never>()
   const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => runPromise(runtime, effect)
   const userOf = (headers: Headers) =>
@@ -211,7 +308,8 @@ export const make = Effect.gen(function*() {
     })
   const auth = betterAuth(options(config, session, secondaryStorage(store, runtime), {
     plugins: [guardPlugin(guard, run, userOf)],
-    onSessionDeleted: (token) => run(store.revoke(token))
+    onSessionDeleted: (token) => run(store.revoke(token)),
+    send: makeSender(mailer, runtime)
   }))
   // A CryptoKey may be shared across requests; the promise importing it may not, so each request
   // that finds no key imports one and keeps it.
@@ -247,15 +345,20 @@ export const make = Effect.gen(function*() {
 
   return Auth.of({
     handle: (request) =>
-      Effect.tryPromise({
-        try: () => auth.handler(forNonBrowserClients(request)),
-        catch: (cause) => new AuthUnavailable({ message: `auth handler failed: ${String(cause)}` })
-      }).pipe(
-        Effect.flatMap((response) =>
-          response.status >= 500
-            ? Effect.fail(new AuthUnavailable({ message: `auth handler answered ${response.status}` }))
-            : Effect.succeed(response)
-        ),
+      Effect.flatMap(Effect.runtime<never>(), (requestRuntime) =>
+        Effect.tryPromise({
+          try: () => withinRequest(requestRuntime, () => auth.handler(forNonBrowserClients(request))),
+          catch: (cause) => new AuthUnavailable({ message: `auth handler failed: ${String(cause)}` })
+        })).pipe(
+        Effect.flatMap(({ mailFailure, passkeyVerified, result: response }): Effect.Effect<Response, AuthUnavailable | MailerError> => {
+          if (passkeyVerified && response.status >= 400 && isPasskeyVerification(request.url)) {
+            return Effect.fail(new AuthUnavailable({ message: `passkey verified, then answered ${response.status}` }))
+          }
+          if (response.status < 500) return Effect.succeed(response)
+          if (mailFailure !== undefined) return Effect.fail(mailFailure)
+          if (!passkeyVerified && isPasskeyVerification(request.url)) return Effect.promise(() => clientFault(response))
+          return Effect.fail(new AuthUnavailable({ message: `auth handler answered ${response.status}` }))
+        }),
         traced("Auth.handle")
       ),
     sessionToken
@@ -263,4 +366,7 @@ export const make = Effect.gen(function*() {
 })
 
 /** Better Auth as the `Auth` service. */
-export const layer: Layer.Layer<Auth, never, BetterAuthConfig | SessionConfig | SessionStore> = Layer.effect(Auth, make)
+export const layer: Layer.Layer<Auth, never, BetterAuthConfig | SessionConfig | SessionStore | Mailer> = Layer.effect(
+  Auth,
+  make
+)

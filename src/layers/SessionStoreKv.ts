@@ -173,7 +173,11 @@ export const make = Effect.gen(function*() {
       // it, and this copy of it is refused.
       if (Option.isSome(index)) {
         const extended = yield* Effect.either(index.value.extend(token, expiresAt, updatedAt))
-        if (extended._tag === "Right" && !extended.right) return Option.none()
+        if (extended._tag === "Right" && !extended.right) {
+          // Ended elsewhere: this location's copy goes too, so the next request here is one read.
+          yield* Effect.catchAll(kv.delete(sessionKey(token)), (error) => Effect.logWarning("stale session not deleted", error.message))
+          return Option.none()
+        }
         if (extended._tag === "Left") {
           // The session was read and is valid: failing to extend it is no reason to refuse it.
           yield* Effect.logWarning("session refresh not written", extended.left.message)

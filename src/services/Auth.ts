@@ -5,6 +5,7 @@
  * @module
  */
 import { Context, Effect, Option, Schema } from "effect"
+import type { MailerError } from "./Mailer.js"
 
 /** The auth provider could not answer: its storage or database is unavailable. */
 export class AuthUnavailable extends Schema.TaggedError<AuthUnavailable>()("AuthUnavailable", {
@@ -12,8 +13,11 @@ export class AuthUnavailable extends Schema.TaggedError<AuthUnavailable>()("Auth
 }) {}
 
 export interface AuthService {
-  /** Answers a request under the auth base path (`/api/auth/*`). */
-  readonly handle: (request: Request) => Effect.Effect<Response, AuthUnavailable>
+  /**
+   * Answers a request under the auth base path (`/api/auth/*`). Fails with `MailerError` when the
+   * request needed a mail (a magic link, a verification) that could not be sent.
+   */
+  readonly handle: (request: Request) => Effect.Effect<Response, AuthUnavailable | MailerError>
   /**
    * The session token a Bearer credential carries: either the raw token from the sign-in response
    * or the signed value of the `set-auth-token` header (`<token>.<signature>`), whose signature is

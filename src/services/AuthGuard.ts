@@ -24,10 +24,18 @@ export type AuthVerdict =
   /** Answer this instead of running the endpoint. */
   | { readonly _tag: "Refused"; readonly response: Response }
   /**
-   * Go ahead; add `headers` to the answer, and run `onSuccess` if the endpoint succeeds (it gives
-   * back the places this attempt reserved, where a rule says so).
+   * Go ahead; add `headers` to the answer, and tell `settle` how the endpoint ended (it gives back
+   * the places this attempt reserved, where a rule says so).
    */
-  | { readonly _tag: "Admitted"; readonly headers: Record<string, string>; readonly onSuccess: Effect.Effect<void> }
+  | { readonly _tag: "Admitted"; readonly headers: Record<string, string>; readonly settle: (outcome: AuthOutcome) => Effect.Effect<void> }
+
+/** How an admitted attempt ended. */
+export interface AuthOutcome {
+  /** The endpoint answered without an error. */
+  readonly succeeded: boolean
+  /** It created a session: a sign-in that went through. */
+  readonly signedIn: boolean
+}
 
 export interface AuthGuardService {
   /** Whether the guard judges requests to `endpoint` at all (others never reach `check`). */
@@ -40,5 +48,5 @@ export class AuthGuard extends Context.Tag("edge-auth-state/AuthGuard")<AuthGuar
 /** Admits everything: the auth provider without a guard. */
 export const admitAll: AuthGuardService = {
   covers: () => false,
-  check: () => Effect.succeed({ _tag: "Admitted", headers: {}, onSuccess: Effect.void })
+  check: () => Effect.succeed({ _tag: "Admitted", headers: {}, settle: () => Effect.void })
 }

@@ -48,7 +48,9 @@ describe("start-up configuration", () => {
     expect(readConfig({ BETTER_AUTH_URL: "http://localhost:8787" })).toEqual(Either.left([
       "KV namespace binding `KV` is missing",
       "D1 database binding `DB` is missing",
-      "BETTER_AUTH_SECRET is not set (wrangler secret put BETTER_AUTH_SECRET)"
+      "BETTER_AUTH_SECRET is not set (wrangler secret put BETTER_AUTH_SECRET)",
+      "MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development)",
+      "RESEND_API_KEY is not set (wrangler secret put RESEND_API_KEY)"
     ]))
     expect(Either.getLeft(readConfig({ ...env, BETTER_AUTH_SECRET: "short", BETTER_AUTH_URL: "not a url" }))).toEqual(
       Option.some(["BETTER_AUTH_SECRET must be set to at least 32 characters", "BETTER_AUTH_URL must be an absolute URL"])

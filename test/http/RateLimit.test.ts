@@ -40,6 +40,11 @@ describe("normalizeEndpoint: variants of one route share one bucket", () => {
     expect(matchRule(defaultRules, "/api/auth/request-password-reset")?.name).toBe("password-reset-request")
     expect(matchRule(defaultRules, "/api/auth/reset-password/abc")?.name).toBe("password-reset")
     expect(matchRule(defaultRules, "/api/auth/sign-up/email")?.name).toBe("sign-up")
+    expect(matchRule(defaultRules, "/api/auth/sign-in/magic-link")?.name).toBe("magic-link")
+    expect(matchRule(defaultRules, normalizeEndpoint("/API/auth//sign-in/Magic%2DLink/"))?.name).toBe("magic-link")
+    expect(matchRule(defaultRules, "/api/auth/magic-link/verify")?.name).toBe("magic-link-verify")
+    expect(matchRule(defaultRules, "/api/auth/send-verification-email")?.name).toBe("verification-email")
+    expect(matchRule(defaultRules, "/api/auth/passkey/verify-authentication")?.name).toBe("passkey")
   })
 })
 
@@ -71,7 +76,7 @@ describe("client IP", () => {
 
 describe("RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-11)", () => {
   it("states the policy and what is left of it", () => {
-    const rule = defaultRules[0]!
+    const rule = defaultRules.find((r) => r.name === "sign-in")!
     const decision = { allowed: true, limit: 5, remaining: 3, resetAfter: Duration.millis(36_200) }
     expect(rateLimitFields([{ name: rule.name, policy: rule.policy, decision }])).toEqual({
       "ratelimit-policy": `"sign-in";q=5;w=60`,

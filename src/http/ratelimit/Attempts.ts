@@ -4,12 +4,12 @@
  * They are counted only for requests Better Auth routed to a real endpoint (a 404 path costs an
  * account nothing), from the body Better Auth parsed (so every encoding it accepts is counted, and
  * what was counted is what it acts on). A place is reserved before the endpoint runs, so a burst is
- * counted exactly; where the rule says so, an attempt that succeeds gives its place back.
+ * counted exactly; where the rule says so, an attempt that signs in (or succeeds) gives it back.
  *
  * @module
  */
 import { Effect, Option } from "effect"
-import type { AuthAttempt, AuthVerdict } from "../../services/AuthGuard.js"
+import type { AuthAttempt, AuthOutcome, AuthVerdict } from "../../services/AuthGuard.js"
 import { RateLimiter } from "../../services/RateLimiter.js"
 import { accountOf } from "./Account.js"
 import { clientBucket } from "./ClientAddress.js"
@@ -35,17 +35,25 @@ export const makeCheck = (basePath: string) =>
       Effect.gen(function*() {
         const rule = matchRule(settings.rules, `${basePath}${attempt.endpoint}`.toLowerCase())
         if (rule === undefined || (rule.perAccount === undefined && rule.perUser === undefined)) {
-          return { _tag: "Admitted", headers: {}, onSuccess: Effect.void } satisfies AuthVerdict
+          return { _tag: "Admitted", headers: {}, settle: () => Effect.void } satisfies AuthVerdict
         }
         const client = clientBucket(Object.fromEntries(attempt.headers), settings.trustForwardedFor)
         const counted: Array<Counted> = []
-        const releases: Array<Effect.Effect<void>> = []
+        const releases: Array<{ readonly when: "signed-in" | "succeeded"; readonly release: Effect.Effect<void> }> = []
+        const releaseAll = (outcome: AuthOutcome | undefined) =>
+          Effect.all(
+            releases.filter(({ when }) => outcome === undefined || (when === "signed-in" ? outcome.signedIn : outcome.succeeded)).map((r) => r.release),
+            { discard: true }
+          )
 
         const count = (key: string, name: string, policy: AttemptPolicy) =>
           Effect.tap(countIn(limiter, rule, counted, { key, name, policy, client }), (refusal) => {
             const release = limiter.release
-            if (refusal === undefined && policy.releaseOnSuccess && release !== undefined) {
-              releases.push(Effect.catchAll(release(key, policy), (error) => Effect.logWarning("rate limit place not given back", error.message)))
+            if (refusal === undefined && policy.release !== undefined && release !== undefined) {
+              releases.push({
+                when: policy.release,
+                release: Effect.catchAll(release(key, policy), (error) => Effect.logWarning("rate limit place not given back", error.message))
+              })
             }
           })
 
@@ -61,7 +69,8 @@ export const makeCheck = (basePath: string) =>
           if (Option.isSome(user)) {
             const refusal = yield* count(`user:${user.value}:${rule.name}`, `${rule.name}-user`, rule.perUser)
             if (refusal !== undefined) {
-              yield* Effect.all(releases, { discard: true })
+              // Not attempted: the places taken in the other buckets go back.
+              yield* releaseAll(undefined)
               return refusedWith(refusal)
             }
           }
@@ -69,7 +78,7 @@ export const makeCheck = (basePath: string) =>
         return {
           _tag: "Admitted",
           headers: counted.length > 0 ? rateLimitFields(counted) : {},
-          onSuccess: Effect.all(releases, { discard: true })
+          settle: releaseAll
         } satisfies AuthVerdict
       })
   })

@@ -9,10 +9,12 @@ import type { RateLimitPolicy } from "../../services/RateLimiter.js"
 /** A per-account or per-user bucket. */
 export interface AttemptPolicy extends RateLimitPolicy {
   /**
-   * An attempt that succeeds gives its place back: places are reserved before the attempt runs
-   * (so a burst is counted exactly) and released once it succeeded, so only failures use them up.
+   * When an attempt gives its place back. Places are reserved before the attempt runs (so a burst
+   * is counted exactly); with `"signed-in"` an attempt that created a session releases its place,
+   * with `"succeeded"` one that answered without an error does, so only failures use places up.
+   * Without it every attempt counts (requests that send something, e.g. a reset email).
    */
-  readonly releaseOnSuccess?: boolean
+  readonly release?: "signed-in" | "succeeded"
 }
 
 export interface RateLimitRule {
@@ -48,12 +50,31 @@ const minute = Duration.seconds(60)
 
 /** The defaults. `RateLimitRules.layer({...})` replaces any of them in one place. */
 export const defaultRules: ReadonlyArray<RateLimitRule> = [
+  // Each request sends a mail and creates no session, so every one counts: few per address and per
+  // recipient, so nobody can make the worker flood a mailbox.
+  {
+    name: "magic-link",
+    paths: ["/api/auth/sign-in/magic-link"],
+    policy: { limit: 3, window: minute },
+    perAccount: { limit: 3, window: minute },
+    onFailure: "closed"
+  },
+  { name: "magic-link-verify", paths: ["/api/auth/magic-link/verify"], policy: { limit: 10, window: minute }, onFailure: "closed" },
+  {
+    name: "verification-email",
+    paths: ["/api/auth/send-verification-email"],
+    policy: { limit: 3, window: minute },
+    perAccount: { limit: 3, window: minute },
+    onFailure: "closed"
+  },
+  // A registration or a sign-in is two requests (options, then verification).
+  { name: "passkey", paths: ["/api/auth/passkey"], policy: { limit: 20, window: minute }, onFailure: "closed" },
   {
     name: "sign-in",
-    // Every sign-in method Better Auth routes here that names an `email` counts per account.
+    // Every other sign-in method Better Auth routes here that names an `email` counts per account.
     paths: ["/api/auth/sign-in"],
     policy: { limit: 5, window: minute },
-    perAccount: { limit: 5, window: minute, releaseOnSuccess: true },
+    perAccount: { limit: 5, window: minute, release: "signed-in" },
     onFailure: "closed"
   },
   { name: "sign-up", paths: ["/api/auth/sign-up"], policy: { limit: 3, window: minute }, onFailure: "closed" },
@@ -80,7 +101,7 @@ export const defaultRules: ReadonlyArray<RateLimitRule> = [
       "/api/auth/two-factor/generate-backup-codes"
     ],
     policy: { limit: 100, window: minute },
-    perUser: { limit: 5, window: minute, releaseOnSuccess: true },
+    perUser: { limit: 5, window: minute, release: "succeeded" },
     onFailure: "closed"
   },
   { name: "auth", paths: ["/api/auth"], policy: { limit: 100, window: minute }, onFailure: "open" }

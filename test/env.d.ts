@@ -10,5 +10,7 @@ declare module "cloudflare:test" {
     readonly RATE_LIMIT_5_PER_60S: RateLimit
     readonly RATE_LIMIT_3_PER_60S: RateLimit
     readonly RATE_LIMIT_100_PER_60S: RateLimit
+    readonly RATE_LIMIT_10_PER_60S: RateLimit
+    readonly RATE_LIMIT_20_PER_60S: RateLimit
   }
 }

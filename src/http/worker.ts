@@ -39,6 +39,7 @@ const configuration: ReadonlyArray<(env: Env) => unknown> = [
   (env) => env.SESSION_EXPIRES_IN,
   (env) => env.SESSION_UPDATE_AGE,
   (env) => env.METRICS_ENABLED,
+  (env) => env.TRUSTED_ORIGINS,
   (env) => env.MAX_BODY_BYTES,
   (env) => typeof env.KV,
   (env) => typeof env.DB,

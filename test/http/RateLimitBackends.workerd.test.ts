@@ -20,6 +20,8 @@ describe("RATE_LIMIT_BACKEND at start-up", () => {
     expect(binding?.backend).toBe("binding")
     expect([...(binding as { bindings: ReadonlyMap<string, unknown> }).bindings.keys()].sort()).toEqual([
       "RATE_LIMIT_100_PER_60S",
+      "RATE_LIMIT_10_PER_60S",
+      "RATE_LIMIT_20_PER_60S",
       "RATE_LIMIT_3_PER_60S",
       "RATE_LIMIT_5_PER_60S"
     ])
@@ -34,7 +36,7 @@ describe("RATE_LIMIT_BACKEND at start-up", () => {
     ]))
     const problems = Either.getLeft(configWith({ RATE_LIMIT_BACKEND: "binding", RATE_LIMIT_3_PER_60S: undefined }))
     expect(problems).toEqual(Option.some([
-      "Rate Limiting binding `RATE_LIMIT_3_PER_60S` is missing (RATE_LIMIT_BACKEND=binding, rule \"sign-up\"): add to wrangler.toml [[ratelimits]] name = \"RATE_LIMIT_3_PER_60S\", namespace_id = \"<unique number>\", simple = { limit = 3, period = 60 }"
+      "Rate Limiting binding `RATE_LIMIT_3_PER_60S` is missing (RATE_LIMIT_BACKEND=binding, rule \"magic-link\"): add to wrangler.toml [[ratelimits]] name = \"RATE_LIMIT_3_PER_60S\", namespace_id = \"<unique number>\", simple = { limit = 3, period = 60 }"
     ]))
   })
 

@@ -17,6 +17,7 @@ describe("the worker entry", () => {
     expect((await health({ ...env, SESSION_EXPIRES_IN: "not a duration" })).status).toBe(503)
     expect((await health({ ...env, RATE_LIMIT_BACKEND: "no such backend" })).status).toBe(503)
     expect((await health({ ...env, MAX_BODY_BYTES: "-1" })).status).toBe(503)
+    expect((await health({ ...env, TRUSTED_ORIGINS: "not an origin" })).status).toBe(503)
     expect((await health(env)).status).toBe(200)
   })
 })

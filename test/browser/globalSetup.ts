@@ -95,7 +95,7 @@ export default async function setup(project: TestProject) {
     "--persist-to", state,
     "--var", `BETTER_AUTH_SECRET:browser-tests-${crypto.randomUUID()}`,
     "--var", `TRUSTED_ORIGINS:${trustedApp}`,
-    // Local mail, as under `npm run dev`: without it the worker wants a mail provider and answers 503.
+    // Mail stays in the outbox, as under `npm run dev`.
     "--var", "MAILER:outbox",
     "--show-interactive-dev-session=false"
   ], { env: wranglerEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] })

@@ -373,11 +373,16 @@ describe("every error is JSON (7)", () => {
     expect(await response.json()).toEqual({ error: "Not found" })
   })
 
+  it("a magic link with an unknown token is not an error page: a redirect naming the error", async () => {
+    const response = await call("/api/auth/magic-link/verify?token=x", { redirect: "manual" })
+    expect(response.status).toBe(302)
+    expect(new URL(response.headers.get("location")!, origin).searchParams.get("error")).toBe("INVALID_TOKEN")
+  })
+
   it.each([
     ["POST", "/api/auth/delete-user"],
     ["GET", "/api/auth/error?error=INVALID_TOKEN"],
     ["GET", "/api/auth/error"],
-    ["GET", "/api/auth/magic-link/verify?token=x"],
     ["POST", "/api/auth/sign-in/magic-link"],
     ["GET", "/api/auth/reference"],
     ["POST", "/api/auth/change-password"],

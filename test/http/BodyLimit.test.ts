@@ -7,7 +7,8 @@ const env = {
   KV: { get() {}, put() {}, delete() {}, list() {} },
   DB: { prepare() {}, batch() {} },
   BETTER_AUTH_SECRET: "s".repeat(32),
-  BETTER_AUTH_URL: "http://localhost:8787"
+  BETTER_AUTH_URL: "http://localhost:8787",
+  MAILER: "outbox"
 }
 
 const chunked = (bytes: number, chunk = 1000) =>

@@ -6,5 +6,11 @@ declare module "cloudflare:test" {
     readonly BETTER_AUTH_URL: string
     readonly MAILER: string
     readonly TEST_MIGRATIONS: Array<D1Migration>
+    readonly RATE_LIMITER: DurableObjectNamespace
+    readonly RATE_LIMIT_5_PER_60S: RateLimit
+    readonly RATE_LIMIT_3_PER_60S: RateLimit
+    readonly RATE_LIMIT_100_PER_60S: RateLimit
+    readonly RATE_LIMIT_10_PER_60S: RateLimit
+    readonly RATE_LIMIT_20_PER_60S: RateLimit
   }
 }

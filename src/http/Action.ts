@@ -1,8 +1,8 @@
 /**
  * A custom action: an endpoint (its path, input, output and errors, as Schemas) and the handler
  * that answers it, made together so neither can be mounted without the other. Actions are listed
- * once, in `actions/index.ts`; the protected `actions` group and its handlers are both built from
- * that list, so an action is either fully wired and protected or not served at all.
+ * once, one export line each in `actions/index.ts`; the protected `actions` group and its handlers
+ * are both built from that list, so an action is either fully wired and protected or not served.
  *
  * @module
  */
@@ -10,24 +10,25 @@ import type * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
+import type { Layer } from "effect"
 import type { Auth } from "../services/Auth.js"
-import type { BackgroundTasks } from "../services/BackgroundTasks.js"
 import type { Cache } from "../services/Cache.js"
 import type { Authenticated } from "../services/CurrentUser.js"
 import type { Database } from "../services/Database.js"
 import type { Kv } from "../services/Kv.js"
 import type { RateLimiter } from "../services/RateLimiter.js"
 import type { SessionConfig, SessionStore } from "../services/SessionStore.js"
+import type { servicesLayer } from "./App.js"
 
 /**
- * What an action's handler may require: the signed-in request, and every service the worker
- * provides (`App.servicesLayer`, checked there). A handler that needs anything else is refused
- * where the action is made, naming the missing service.
+ * What an action's handler may require: the signed-in request, and the services the worker
+ * provides (`App.servicesLayer`; checked below). A handler that needs anything else is refused
+ * where the action is made: `Type 'Mailer' is not assignable to type 'ActionServices'`. Work after
+ * the response goes through `runInBackground`, which needs no service.
  */
 export type ActionServices =
   | Authenticated
   | Auth
-  | BackgroundTasks
   | Cache
   | Database
   | Kv
@@ -35,6 +36,11 @@ export type ActionServices =
   | SessionConfig
   | SessionStore
   | HttpRouter.HttpRouter.Provided
+
+/** Compiles only while the worker provides every service an action may require. */
+type Provided = Layer.Layer.Success<ReturnType<typeof servicesLayer>> | Authenticated | HttpRouter.HttpRouter.Provided
+type Holds<T extends true> = T
+export type EveryActionServiceIsProvided = Holds<[Exclude<ActionServices, Provided>] extends [never] ? true : false>
 
 export interface Action<Endpoint extends HttpApiEndpoint.HttpApiEndpoint.Any, R> {
   readonly endpoint: Endpoint
@@ -48,8 +54,10 @@ export type Any = Action<any, any>
 /** The endpoints of a list of actions. */
 export type Endpoints<Actions extends ReadonlyArray<Any>> = Actions[number]["endpoint"]
 
+type ContextOf<A> = A extends Action<any, infer R> ? R : never
+
 /** What the handlers of a list of actions require. */
-export type Context<Actions extends ReadonlyArray<Any>> = Actions[number] extends Action<any, infer R> ? R : never
+export type Context<Actions extends ReadonlyArray<Any>> = ContextOf<Actions[number]>
 
 /**
  * An action from its endpoint and its handler. The handler receives the decoded input
@@ -61,15 +69,25 @@ export const make = <Endpoint extends HttpApiEndpoint.HttpApiEndpoint.Any, R ext
   handler: HttpApiEndpoint.HttpApiEndpoint.Handler<Endpoint, never, R>
 ): Action<Endpoint, R> => ({ endpoint, handler })
 
-/** A group holding the endpoints of `actions`. */
+/**
+ * A group holding the endpoints of `actions`. Two endpoints of one name (a copied action file not
+ * yet renamed) would leave one of them out of the group and the OpenAPI document, so they are
+ * refused when the API is defined, naming the endpoint.
+ */
 export const group = <const Name extends string, const Actions extends ReadonlyArray<Any>>(
   name: Name,
   actions: Actions
 ): HttpApiGroup.HttpApiGroup<Name, Endpoints<Actions>> =>
-  actions.reduce<HttpApiGroup.HttpApiGroup.AnyWithProps>(
-    (group, action) => group.add(action.endpoint),
-    HttpApiGroup.make(name) as unknown as HttpApiGroup.HttpApiGroup.AnyWithProps
-  ) as unknown as HttpApiGroup.HttpApiGroup<Name, Endpoints<Actions>>
+  actions.reduce<HttpApiGroup.HttpApiGroup.AnyWithProps>((group, action) => {
+    const endpoint = action.endpoint as HttpApiEndpoint.HttpApiEndpoint.AnyWithProps
+    if (endpoint.name in group.endpoints) {
+      throw new Error(`Two actions in the "${name}" group are named "${endpoint.name}": give each endpoint its own name`)
+    }
+    return group.add(endpoint)
+  }, HttpApiGroup.make(name) as unknown as HttpApiGroup.HttpApiGroup.AnyWithProps) as unknown as HttpApiGroup.HttpApiGroup<
+    Name,
+    Endpoints<Actions>
+  >
 
 /**
  * `handlers` with every action of `actions` handled. The types follow the platform's own

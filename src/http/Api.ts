@@ -15,7 +15,7 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import * as Action from "./Action.js"
-import { actions } from "./actions/index.js"
+import * as Actions from "./actions/index.js"
 import { Authentication } from "./Authentication.js"
 
 export { ServiceUnavailable, Unauthorized } from "./Errors.js"
@@ -45,9 +45,9 @@ export const AccountGroup = HttpApiGroup.make("account")
 
 /**
  * Custom actions, every one behind `Authentication`. To add one: write `src/http/actions/<Name>.ts`
- * exporting `action = Action.make(endpoint, handler)` and list it in `actions/index.ts`.
+ * exporting `action = Action.make(endpoint, handler)`, and export it from `actions/index.ts`.
  */
-export const ActionsGroup = Action.group("actions", actions)
+export const ActionsGroup = Action.group("actions", Object.values(Actions))
   .middleware(Authentication)
   .annotate(OpenApi.Description, "Custom actions.")
 

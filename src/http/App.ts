@@ -15,15 +15,20 @@ import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
 import * as MailerOutbox from "../layers/MailerOutbox.js"
 import * as MailerResend from "../layers/MailerResend.js"
+import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
+import * as RateLimiterDurableObject from "../layers/RateLimiterDurableObject.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as SessionIndexD1 from "../layers/SessionIndexD1.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
+import type { Kv } from "../services/Kv.js"
 import { Mailer, Outbox } from "../services/Mailer.js"
+import { describePolicy, RateLimiter } from "../services/RateLimiter.js"
 import { SessionConfig } from "../services/SessionStore.js"
 import { Tracing } from "../services/Tracing.js"
 import { Api } from "./Api.js"
-import type { AppConfig, MailerConfig } from "./Config.js"
+import { rulePolicies } from "./Config.js"
+import type { AppConfig, MailerConfig, RateLimiterChoice } from "./Config.js"
 import { DevOutboxRouteLive } from "./DevOutbox.js"
 import { isolated, runPromise } from "../services/Isolated.js"
 import * as AuthGuardLive from "./AuthGuardLive.js"
@@ -46,6 +51,37 @@ export const mailerLayer = (config: MailerConfig): Layer.Layer<Mailer | Outbox> 
     ? MailerOutbox.layer
     : Layer.merge(MailerResend.layer({ from: config.from, apiKey: config.apiKey }), Layer.succeed(Outbox, Outbox.of({ messages: Effect.succeed([]) })))
 
+/**
+ * The rate limiter the configuration chooses, checked against the rules it will count: a policy
+ * the backend cannot count stops the worker at start-up (building the runtime fails) with the
+ * rule named, never a wrong count later.
+ */
+export const rateLimiterLayer = (
+  choice: RateLimiterChoice,
+  kv: Layer.Layer<Kv>
+): Layer.Layer<RateLimiter, never, RateLimit.RateLimitRules> => {
+  switch (choice.backend) {
+    case "durable-object":
+      return RateLimiterDurableObject.layer(choice.namespace)
+    case "binding":
+      return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
+        const planned = RateLimiterBinding.plan(rulePolicies(rules), Object.fromEntries(choice.bindings))
+        return planned._tag === "Left"
+          ? Layer.die(new Error(planned.left.join("\n")))
+          : RateLimiterBinding.layer(planned.right)
+      }))
+    case "kv":
+      return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
+        const sliding = rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")
+        return sliding.length > 0
+          ? Layer.die(new Error(sliding.map(({ policy, rule }) =>
+            `RATE_LIMIT_BACKEND=kv cannot count rule "${rule}" (${describePolicy(policy)}): KV counts fixed windows only; use RATE_LIMIT_BACKEND=durable-object`
+          ).join("\n")))
+          : RateLimiterKv.layer.pipe(Layer.provide(kv))
+      }))
+  }
+}
+
 /** Every service the HTTP layer needs, over the worker's bindings. */
 export const servicesLayer = (config: AppOptions) => {
   const kv = KvBinding.layer(config.kv)
@@ -53,8 +89,8 @@ export const servicesLayer = (config: AppOptions) => {
   const database = DatabaseD1.layer(config.db)
   const sessionIndex = SessionIndexD1.layer.pipe(Layer.provide(database))
   const sessionStore = SessionStoreKv.layer.pipe(Layer.provide([kv, sessionConfig, sessionIndex]))
-  const rateLimiter = RateLimiterKv.layer.pipe(Layer.provide(kv))
   const rateLimitRules = config.rateLimits ?? RateLimit.RateLimitRules.layer()
+  const rateLimiter = rateLimiterLayer(config.rateLimiter ?? { backend: "kv" }, kv).pipe(Layer.provide(rateLimitRules))
   const guard = AuthGuardLive.layer().pipe(Layer.provide([rateLimiter, rateLimitRules]))
   const mailer = mailerLayer(config.mailer)
   const auth = BetterAuth.layer.pipe(

@@ -5,6 +5,11 @@
  * @module
  */
 import { Duration, Either, ParseResult, Redacted, Schema } from "effect"
+import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
+import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
+import { RateLimitBackend } from "../services/RateLimiter.js"
+import { defaultRules } from "./RateLimit.js"
+import type { RateLimitRule } from "./RateLimit.js"
 
 /** The bindings and variables `wrangler.toml` and `wrangler secret put` give the worker. */
 export interface Env {
@@ -39,12 +44,26 @@ export interface Env {
   readonly MAGIC_LINK_SIGN_UP?: string
   /** The largest request body read, in bytes (default 65536); a larger one is a 413. */
   readonly MAX_BODY_BYTES?: string
+  /** What rate limits count with: "kv" (default), "durable-object" or "binding". */
+  readonly RATE_LIMIT_BACKEND?: string
+  /** The rate limiter's Durable Object namespace (`RateLimiterObject`), for "durable-object". */
+  readonly RATE_LIMITER?: DurableObjectNamespace
 }
 
 /** Which `Mailer` layer the composition root builds. */
 export type MailerConfig =
   | { readonly _tag: "Outbox" }
   | { readonly _tag: "Resend"; readonly from: string; readonly apiKey: Redacted.Redacted<string> }
+
+/** The rate limiter's backend, with the bindings it counts with. */
+export type RateLimiterChoice =
+  | { readonly backend: "kv" }
+  | { readonly backend: "durable-object"; readonly namespace: DurableObjectNamespace }
+  | {
+    readonly backend: "binding"
+    /** Every `RATE_LIMIT_<limit>_PER_<period>S` binding in `env`, by name. */
+    readonly bindings: ReadonlyMap<string, RateLimitBinding>
+  }
 
 export interface AppConfig {
   readonly kv: KVNamespace
@@ -61,6 +80,47 @@ export interface AppConfig {
   readonly magicLinkSignUp: boolean
   /** The largest request body read, in bytes; default 64 KiB. */
   readonly maxBodyBytes?: number
+  /** Default `{ backend: "kv" }`. */
+  readonly rateLimiter?: RateLimiterChoice
+}
+
+/** Every policy of `rules`, with the name of the bucket it counts (for messages). */
+export const rulePolicies = (rules: ReadonlyArray<RateLimitRule>) =>
+  rules.flatMap((rule) => [
+    { rule: rule.name, policy: rule.policy },
+    ...(rule.perAccount === undefined ? [] : [{ rule: `${rule.name}-account`, policy: rule.perAccount }])
+  ])
+
+const backendNames = RateLimitBackend.literals.map((name) => `"${name}"`).join(", ")
+
+/** The rate limiter the environment chooses, or what is wrong with it. */
+const readRateLimiter = (env: Readonly<Record<string, unknown>>, problems: Array<string>): RateLimiterChoice => {
+  const backend = env.RATE_LIMIT_BACKEND ?? "kv"
+  switch (backend) {
+    case "kv":
+      return { backend: "kv" }
+    case "durable-object": {
+      const namespace = env.RATE_LIMITER
+      if (!hasMethods(namespace, "idFromName", "get")) {
+        problems.push(
+          "Durable Object binding `RATE_LIMITER` is missing (RATE_LIMIT_BACKEND=durable-object): declare it in wrangler.toml with class_name = \"RateLimiterObject\" and its new_sqlite_classes migration"
+        )
+      }
+      return { backend: "durable-object", namespace: namespace as DurableObjectNamespace }
+    }
+    case "binding": {
+      const bindings = new Map<string, RateLimitBinding>()
+      for (const [name, value] of Object.entries(env)) {
+        if (/^RATE_LIMIT_\d+_PER_\d+S$/.test(name) && hasMethods(value, "limit")) bindings.set(name, value as RateLimitBinding)
+      }
+      const planned = RateLimiterBinding.plan(rulePolicies(defaultRules), Object.fromEntries(bindings))
+      if (Either.isLeft(planned)) problems.push(...planned.left)
+      return { backend: "binding", bindings }
+    }
+    default:
+      problems.push(`RATE_LIMIT_BACKEND must be one of ${backendNames} (got ${JSON.stringify(backend)})`)
+      return { backend: "kv" }
+  }
 }
 
 const isAbsoluteUrl = (s: string) => {
@@ -172,6 +232,7 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
     for (const issue of ParseResult.ArrayFormatter.formatErrorSync(variables.left)) problems.push(issue.message)
   }
   const mailer = readMailer(env, problems)
+  const rateLimiter = readRateLimiter(env as Readonly<Record<string, unknown>>, problems)
   if (problems.length > 0 || Either.isLeft(variables) || mailer === undefined) return Either.left(problems)
   const v = variables.right
   const passkey = readPasskey(env, v.BETTER_AUTH_URL, problems)
@@ -188,6 +249,7 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
     passkey,
     emailVerification: v.EMAIL_VERIFICATION ?? "off",
     magicLinkSignUp: v.MAGIC_LINK_SIGN_UP !== "false",
-    ...(v.MAX_BODY_BYTES === undefined ? {} : { maxBodyBytes: v.MAX_BODY_BYTES })
+    ...(v.MAX_BODY_BYTES === undefined ? {} : { maxBodyBytes: v.MAX_BODY_BYTES }),
+    rateLimiter
   })
 }

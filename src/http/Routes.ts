@@ -10,7 +10,7 @@ import { Cause, Context, Effect, Layer } from "effect"
 import { Auth } from "../services/Auth.js"
 import { Authenticated } from "../services/CurrentUser.js"
 import * as Action from "./Action.js"
-import { actions } from "./actions/index.js"
+import * as Actions from "./actions/index.js"
 import { Api } from "./Api.js"
 import { Authentication } from "./Authentication.js"
 import { jsonError, reasons, toJsonError } from "./JsonErrors.js"
@@ -39,8 +39,8 @@ const passThrough = (response: Response) => {
   return HttpServerResponse.raw(response, { status: response.status, headers })
 }
 
-/** Every action of `actions/index.ts`, from the same list the `actions` group is built from. */
-export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) => Action.handleAll(handlers, actions))
+/** Every action `actions/index.ts` exports: the same list the `actions` group is built from. */
+export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) => Action.handleAll(handlers, Object.values(Actions)))
 
 /** Whether a JSON body holds a JSON object (Better Auth's `{ message, code }` or ours). */
 const isJsonObject = (text: string) => {

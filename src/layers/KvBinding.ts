@@ -23,6 +23,7 @@ const reasonOf = (status: number, text: string): KvErrorReason => {
       return text.startsWith("Metadata") ? "MetadataTooLarge" : "ValueTooLarge"
     case 400:
       if (/expiration/i.test(text)) return "InvalidExpiration"
+      if (text.includes("cache_ttl")) return "InvalidCacheTtl"
       if (text.includes("key_count_limit")) return "InvalidListLimit"
       if (text.startsWith("You ")) return "InvalidBulkGet"
       if (/key/i.test(text)) return "InvalidKey"
@@ -45,15 +46,18 @@ export const fromBindingError = (operation: KvOperation, cause: unknown): KvErro
 const call = <A>(operation: KvOperation, f: () => Promise<A>) =>
   Effect.tryPromise({ try: f, catch: (cause) => fromBindingError(operation, cause) })
 
+const readOptions = (cacheTtl: Option.Option<number>) =>
+  Option.match(cacheTtl, { onNone: () => ({}), onSome: (cacheTtl) => ({ cacheTtl }) })
+
 /** A Kv over `binding`. */
 export const make = (binding: KVNamespace): Kv["Type"] => {
   const backend: KvBackend = {
-    get: (key) =>
-      Effect.map(call("get", () => binding.getWithMetadata(key, "text")), ({ metadata, value }) =>
+    get: (key, { cacheTtl }) =>
+      Effect.map(call("get", () => binding.getWithMetadata(key, { type: "text", ...readOptions(cacheTtl) })), ({ metadata, value }) =>
         value === null ? Option.none() : Option.some({ value, metadata: Option.fromNullable(metadata as unknown) })),
 
-    getMany: (keys) =>
-      Effect.map(call("get", () => binding.get(keys as Array<string>, "text")), (found) => {
+    getMany: (keys, { cacheTtl }) =>
+      Effect.map(call("get", () => binding.get(keys as Array<string>, { type: "text", ...readOptions(cacheTtl) })), (found) => {
         const result = new Map<string, Option.Option<string>>()
         for (const [key, value] of found) result.set(key, Option.fromNullable(value))
         return result

@@ -51,10 +51,10 @@ export const wrap = (kv: KvService, options: KvFaultOptions): KvService => {
   }
 
   return {
-    get: (key) => faulty("get")(kv.get(key)),
-    getJson: (key, schema) => faulty("get")(kv.getJson(key, schema)),
-    getWithMetadata: (key) => faulty("get")(kv.getWithMetadata(key)),
-    getMany: (keys) => faulty("get")(kv.getMany(keys)),
+    get: (key, getOptions) => faulty("get")(kv.get(key, getOptions)),
+    getJson: (key, schema, getOptions) => faulty("get")(kv.getJson(key, schema, getOptions)),
+    getWithMetadata: (key, getOptions) => faulty("get")(kv.getWithMetadata(key, getOptions)),
+    getMany: (keys, getOptions) => faulty("get")(kv.getMany(keys, getOptions)),
     put: (key, value, putOptions) => faulty("put")(kv.put(key, value, putOptions)),
     putJson: (key, schema, value, putOptions) => faulty("put")(kv.putJson(key, schema, value, putOptions)),
     delete: (key) => faulty("delete")(kv.delete(key)),

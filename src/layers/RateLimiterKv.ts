@@ -92,6 +92,9 @@ export const make = Effect.gen(function*() {
 
   const consume = (key: string, policy: RateLimitPolicy) =>
     Effect.gen(function*() {
+      if (policy.algorithm === "sliding-window") {
+        return yield* Effect.dieMessage("RateLimiterKv counts fixed windows only: count a sliding window with the Durable Object backend")
+      }
       const now = yield* Clock.currentTimeMillis
       const window = currentWindow(policy, now)
       const kvKey = `ratelimit:${key}`

@@ -22,6 +22,7 @@ export const KvErrorReason = Schema.Literal(
   "InvalidKey",
   "KeyTooLong",
   "InvalidExpiration",
+  "InvalidCacheTtl",
   "ValueTooLarge",
   "MetadataTooLarge",
   "InvalidMetadata",
@@ -69,6 +70,16 @@ export interface KvPutOptions {
   readonly metadata?: unknown
 }
 
+/** Options of a read, as `KVNamespace.get` takes them. */
+export interface KvGetOptions {
+  /**
+   * How long, in seconds, the location serving the read may keep the result (a value or an
+   * absence) in its cache before asking the central store again. At least 30; KV's default is 60.
+   * A longer TTL means cheaper, faster reads that may be staler (see `layers/KvReplicated`).
+   */
+  readonly cacheTtl?: number | undefined
+}
+
 export interface KvValueWithMetadata {
   readonly value: string
   /** The metadata as stored (after a JSON round trip), or `None` if the key has none. */
@@ -98,16 +109,21 @@ export interface KvListResult {
 
 export interface KvService {
   /** The value of `key` as text, or `None`. */
-  readonly get: (key: string) => Effect.Effect<Option.Option<string>, KvError>
+  readonly get: (key: string, options?: KvGetOptions) => Effect.Effect<Option.Option<string>, KvError>
   /** The value of `key` parsed as JSON and decoded with `schema`, or `None`. */
   readonly getJson: <A, I, R>(
     key: string,
-    schema: Schema.Schema<A, I, R>
+    schema: Schema.Schema<A, I, R>,
+    options?: KvGetOptions
   ) => Effect.Effect<Option.Option<A>, KvError | KvSchemaError, R>
-  readonly getWithMetadata: (key: string) => Effect.Effect<Option.Option<KvValueWithMetadata>, KvError>
+  readonly getWithMetadata: (
+    key: string,
+    options?: KvGetOptions
+  ) => Effect.Effect<Option.Option<KvValueWithMetadata>, KvError>
   /** 1 to 100 keys in one round trip; a missing key maps to `None`. */
   readonly getMany: (
-    keys: ReadonlyArray<string>
+    keys: ReadonlyArray<string>,
+    options?: KvGetOptions
   ) => Effect.Effect<ReadonlyMap<string, Option.Option<string>>, KvError>
   readonly put: (key: string, value: KvValue, options?: KvPutOptions) => Effect.Effect<void, KvError>
   /** Encodes `value` with `schema` and stores it as JSON. */
@@ -132,13 +148,19 @@ export class Kv extends Context.Tag("edge-auth-state/Kv")<Kv, KvService>() {}
  * helpers, so every backend fails the same way before it is reached.
  */
 export interface KvBackend {
-  readonly get: (key: string) => Effect.Effect<Option.Option<KvValueWithMetadata>, KvError>
+  readonly get: (key: string, options: KvBackendGetOptions) => Effect.Effect<Option.Option<KvValueWithMetadata>, KvError>
   readonly getMany: (
-    keys: ReadonlyArray<string>
+    keys: ReadonlyArray<string>,
+    options: KvBackendGetOptions
   ) => Effect.Effect<ReadonlyMap<string, Option.Option<string>>, KvError>
   readonly put: (key: string, value: Uint8Array | string, options: KvBackendPutOptions) => Effect.Effect<void, KvError>
   readonly delete: (key: string) => Effect.Effect<void, KvError>
   readonly list: (options: KvBackendListOptions) => Effect.Effect<KvListResult, KvError>
+}
+
+/** Read options after validation: `cacheTtl` in whole seconds, at least 30, when given. */
+export interface KvBackendGetOptions {
+  readonly cacheTtl: Option.Option<number>
 }
 
 /** Put options after validation: whole seconds, and metadata as its JSON text. */

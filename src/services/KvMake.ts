@@ -7,7 +7,7 @@
 import { Clock, Effect, Metric, Option } from "effect"
 import { jsonCodec, schemaError } from "./Kv.js"
 import type { KvBackend, KvService } from "./Kv.js"
-import { validateBulkKeys, validateKey, validateList, validatePut } from "./KvValidation.js"
+import { validateGet, validateGetMany, validateKey, validateList, validatePut } from "./KvValidation.js"
 import { kvOperations } from "./Metrics.js"
 
 /** Counts an operation that reached the backend, reads and writes apart. */
@@ -22,11 +22,11 @@ const countPut = counted("put", "write")
 const countDelete = counted("delete", "write")
 
 export const make = (backend: KvBackend): KvService => {
-  const getWithMetadata: KvService["getWithMetadata"] = (key) =>
-    Effect.flatMap(validateKey("get", key), (key) => countGet(backend.get(key)))
+  const getWithMetadata: KvService["getWithMetadata"] = (key, options) =>
+    Effect.flatMap(validateGet(key, options), ([key, options]) => countGet(backend.get(key, options)))
 
-  const get: KvService["get"] = (key) =>
-    Effect.map(getWithMetadata(key), Option.map((entry) => entry.value))
+  const get: KvService["get"] = (key, options) =>
+    Effect.map(getWithMetadata(key, options), Option.map((entry) => entry.value))
 
   const put: KvService["put"] = (key, value, options) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -38,9 +38,9 @@ export const make = (backend: KvBackend): KvService => {
   return {
     get,
     getWithMetadata,
-    getJson: (key, schema) => {
+    getJson: (key, schema, options) => {
       const { decode } = jsonCodec(schema)
-      return Effect.flatMap(get(key), (text) =>
+      return Effect.flatMap(get(key, options), (text) =>
         Option.isNone(text)
           ? Effect.succeed(Option.none())
           : decode(text.value).pipe(
@@ -48,7 +48,8 @@ export const make = (backend: KvBackend): KvService => {
             Effect.mapError((error) => schemaError(key, "decode", error))
           ))
     },
-    getMany: (keys) => Effect.flatMap(validateBulkKeys(keys), (keys) => countGetMany(backend.getMany(keys))),
+    getMany: (keys, options) =>
+      Effect.flatMap(validateGetMany(keys, options), ([keys, options]) => countGetMany(backend.getMany(keys, options))),
     put,
     putJson: (key, schema, value, options) =>
       jsonCodec(schema).encode(value).pipe(

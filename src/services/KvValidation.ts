@@ -9,13 +9,24 @@
  */
 import { Either, Option } from "effect"
 import { KvError } from "./Kv.js"
-import type { KvBackendListOptions, KvBackendPutOptions, KvListOptions, KvOperation, KvPutOptions, KvValue } from "./Kv.js"
+import type {
+  KvBackendGetOptions,
+  KvBackendListOptions,
+  KvBackendPutOptions,
+  KvGetOptions,
+  KvListOptions,
+  KvOperation,
+  KvPutOptions,
+  KvValue
+} from "./Kv.js"
 
 export const KvLimits = {
   maxKeyBytes: 512,
   maxValueBytes: 25 * 1024 * 1024,
   maxMetadataBytes: 1024,
   minExpirationTtlSeconds: 60,
+  minCacheTtlSeconds: 30,
+  defaultCacheTtlSeconds: 60,
   maxListLimit: 1000,
   maxBulkGetKeys: 100
 } as const
@@ -141,6 +152,39 @@ export const validateKey = (operation: KvOperation, key: string): Result<string>
 }
 
 const bulk = (status: number, text: string) => `KV GET_BULK failed: ${status} ${text}`
+
+/**
+ * Checks a read's `cacheTtl` in workerd's order: its conversion to a 32-bit integer comes before
+ * anything else (`NaN` and `Infinity` become 0, fractions are truncated), the service's minimum
+ * after the key checks.
+ */
+const validateRead = <K>(
+  options: KvGetOptions | undefined,
+  checkKeys: () => Result<K>,
+  message: (text: string) => string
+): Result<readonly [K, KvBackendGetOptions]> =>
+  Either.gen(function*() {
+    const requested = options?.cacheTtl === undefined
+      ? Option.none<number>()
+      : Option.some(yield* toInt32("get", "InvalidCacheTtl", options.cacheTtl))
+    const keys = yield* checkKeys()
+    if (Option.isSome(requested) && requested.value < KvLimits.minCacheTtlSeconds) {
+      yield* fail(
+        "get",
+        "InvalidCacheTtl",
+        message(`400 Invalid cache_ttl of ${requested.value}. Cache TTL must be at least ${KvLimits.minCacheTtlSeconds}.`)
+      )
+    }
+    return [keys, { cacheTtl: requested }] as const
+  })
+
+/** A single read (`get`, `getWithMetadata`, `getJson`): its key and its options. */
+export const validateGet = (key: string, options: KvGetOptions | undefined) =>
+  validateRead(options, () => validateKey("get", key), (text) => kvFailedMessage("get", text))
+
+/** A bulk read (`getMany`): its keys and its options. */
+export const validateGetMany = (keys: ReadonlyArray<string>, options: KvGetOptions | undefined) =>
+  validateRead(options, () => validateBulkKeys(keys), (text) => `KV GET_BULK failed: ${text}`)
 
 /** The keys of a bulk `getMany`: 1 to 100 of them, each a valid key. */
 export const validateBulkKeys = (keys: ReadonlyArray<string>): Result<ReadonlyArray<string>> => {

@@ -9,10 +9,30 @@
  */
 import { Context, Duration, Effect, Schema } from "effect"
 
+/**
+ * How a window is counted. `fixed-window` (the default): windows aligned to the epoch, the count
+ * starting again at each boundary, so up to twice the limit can pass around one. `sliding-window`:
+ * at most `limit` in any interval of `window`, however it is placed (only the Durable Object
+ * backend counts it; the others refuse it at start-up).
+ */
+export type RateLimitAlgorithm = "fixed-window" | "sliding-window"
+
 /** `limit` requests per `window`. */
 export interface RateLimitPolicy {
   readonly limit: number
   readonly window: Duration.DurationInput
+  /** Default `fixed-window`. */
+  readonly algorithm?: RateLimitAlgorithm | undefined
+}
+
+/** The backends the worker can count with (`RATE_LIMIT_BACKEND`). */
+export const RateLimitBackend = Schema.Literal("kv", "durable-object", "binding")
+export type RateLimitBackend = typeof RateLimitBackend.Type
+
+/** A policy in words, for messages: `5 per 60 s` or `5 per 60 s (sliding-window)`. */
+export const describePolicy = (policy: RateLimitPolicy): string => {
+  const seconds = Duration.toMillis(policy.window) / 1000
+  return `${policy.limit} per ${seconds} s${policy.algorithm === "sliding-window" ? " (sliding-window)" : ""}`
 }
 
 export interface RateLimitDecision {
@@ -32,6 +52,10 @@ export class RateLimiterError extends Schema.TaggedError<RateLimiterError>()("Ra
 }) {}
 
 export interface RateLimiterService {
+  /**
+   * Counts one request of bucket `key`. A key is one bucket: give it one policy (backends may
+   * count two policies of one key together or apart).
+   */
   readonly consume: (key: string, policy: RateLimitPolicy) => Effect.Effect<RateLimitDecision, RateLimiterError>
   /**
    * Gives back one place `consume` took in the current window (an attempt that succeeded). A

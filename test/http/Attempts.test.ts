@@ -46,7 +46,7 @@ describe("per-account and per-user attempts", () => {
       expect(yield* run(8, "/sign-in/email", { email: "ada@example.com" }, { succeeded: true, signedIn: true })).toEqual(Array(8).fill("ok"))
     }).pipe(Effect.provide(Live)))
 
-  it.effect("a sign-in request that succeeds without a session (a link sent) still counts", () =>
+  it.effect("a sign-in request that succeeds without a session (a link sent) still counts: 3 per account", () =>
     Effect.gen(function*() {
       const statuses = yield* run(4, "/sign-in/magic-link", { email: "ada@example.com" }, { succeeded: true, signedIn: false })
       // Its own bucket (`magic-link`, 3 per account), apart from the password sign-ins'.

@@ -301,6 +301,75 @@ export const cases: ReadonlyArray<ConformanceCase> = [
       return t
     })),
 
+  defineCase("cacheTtl on reads: whole seconds, at least 30, int32, checked after the keys", (kv, ctx) =>
+    Effect.gen(function*() {
+      const Text = Schema.String
+      const t = yield* steps(
+        ctx,
+        kv.put("k", "v"),
+        kv.put("j", JSON.stringify("json")),
+        kv.get("k", { cacheTtl: 30 }),
+        kv.get("k", { cacheTtl: 30.9 }),
+        kv.get("k", { cacheTtl: 60 }),
+        kv.get("missing", { cacheTtl: 3600 }),
+        kv.get("k", { cacheTtl: undefined }),
+        kv.get("k", { cacheTtl: 10 }),
+        kv.get("k", { cacheTtl: 29.9 }),
+        kv.get("k", { cacheTtl: 0 }),
+        kv.get("k", { cacheTtl: -1 }),
+        kv.get("k", { cacheTtl: NaN }),
+        kv.get("k", { cacheTtl: Infinity }),
+        kv.get("k", { cacheTtl: 2 ** 31 }),
+        kv.getWithMetadata("k", { cacheTtl: 45 }),
+        kv.getWithMetadata("k", { cacheTtl: 10 }),
+        kv.getJson("j", Text, { cacheTtl: 30 }),
+        kv.getJson("j", Text, { cacheTtl: 10 }),
+        kv.getMany(["k", "missing"], { cacheTtl: 30 }),
+        kv.getMany(["k"], { cacheTtl: 10 }),
+        kv.getMany(["k"], { cacheTtl: NaN }),
+        kv.getMany(["k"], { cacheTtl: 3e9 }),
+        // The key checks come first, the int32 conversion before them.
+        kv.get("", { cacheTtl: 10 }),
+        kv.get("a".repeat(600), { cacheTtl: 10 }),
+        kv.get("", { cacheTtl: 1e10 }),
+        kv.getMany([], { cacheTtl: 10 }),
+        kv.getMany(["."], { cacheTtl: 10 })
+      )
+      const invalid = (v: number) => `400 Invalid cache_ttl of ${v}. Cache TTL must be at least 30.`
+      const single = (v: number) => kvError("get", "InvalidCacheTtl", `KV GET failed: ${invalid(v)}`)
+      const many = (v: number) => kvError("get", "InvalidCacheTtl", `KV GET_BULK failed: ${invalid(v)}`)
+      expect(t).toEqual([
+        done,
+        done,
+        some("v"),
+        some("v"),
+        some("v"),
+        none,
+        some("v"),
+        single(10),
+        single(29),
+        single(0),
+        single(-1),
+        single(0),
+        single(0),
+        kvError("get", "InvalidCacheTtl", outOfRange),
+        some({ value: "v", metadata: "<none>" }),
+        single(10),
+        some("json"),
+        single(10),
+        { ok: [["k", { some: "v" }], ["missing", "<none>"]] },
+        many(10),
+        many(0),
+        kvError("get", "InvalidCacheTtl", outOfRange),
+        kvError("get", "InvalidKey", "Key name cannot be empty."),
+        kvError("get", "KeyTooLong", tooLong("GET", 600)),
+        kvError("get", "InvalidCacheTtl", outOfRange),
+        kvError("get", "InvalidBulkGet", "KV GET_BULK failed: 400 You must request a minimum of 1 key"),
+        kvError("get", "InvalidKey", `KV GET_BULK failed: 400 Illegal key name ".". Please use a different name.`)
+      ])
+      return t
+    })),
+
   defineCase("expiration: absolute seconds, at least 60 s ahead; a TTL beside it wins", (kv, ctx) =>
     Effect.gen(function*() {
       const at = (expiration: number) => kv.put("e", "v", { expiration })

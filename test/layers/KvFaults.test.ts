@@ -135,3 +135,38 @@ describe("each service degrades by its policy", () => {
 })
 
 void SessionStore
+
+describe("KvFaults: read options reach the Kv below", () => {
+  it.effect("cacheTtl is passed through on every read; an invalid one fails with KV's message", () =>
+    Effect.gen(function*() {
+      const seen: Array<unknown> = []
+      const inner = yield* Effect.provide(Kv, KvMemory.layer)
+      const spy: Kv["Type"] = {
+        ...inner,
+        get: (key, options) => Effect.zipRight(Effect.sync(() => seen.push(["get", options])), inner.get(key, options)),
+        getJson: (key, schema, options) =>
+          Effect.zipRight(Effect.sync(() => seen.push(["getJson", options])), inner.getJson(key, schema, options)),
+        getWithMetadata: (key, options) =>
+          Effect.zipRight(Effect.sync(() => seen.push(["getWithMetadata", options])), inner.getWithMetadata(key, options)),
+        getMany: (keys, options) =>
+          Effect.zipRight(Effect.sync(() => seen.push(["getMany", options])), inner.getMany(keys, options))
+      }
+      const kv = KvFaults.wrap(spy, { latency: "1 millis" })
+      const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.fork(effect).pipe(Effect.tap(() => TestClock.adjust("1 millis")), Effect.flatMap(Fiber.join))
+      yield* run(kv.get("k", { cacheTtl: 30 }))
+      yield* run(kv.getJson("k", Schema.String, { cacheTtl: 45 }))
+      yield* run(kv.getWithMetadata("k", { cacheTtl: 60 }))
+      yield* run(kv.getMany(["k"], { cacheTtl: 90 }))
+      expect(seen).toEqual([
+        ["get", { cacheTtl: 30 }],
+        ["getJson", { cacheTtl: 45 }],
+        ["getWithMetadata", { cacheTtl: 60 }],
+        ["getMany", { cacheTtl: 90 }]
+      ])
+      const error = yield* Effect.flip(run(kv.get("k", { cacheTtl: 10 })))
+      expect(error).toMatchObject({
+        reason: "InvalidCacheTtl",
+        message: "KV GET failed: 400 Invalid cache_ttl of 10. Cache TTL must be at least 30."
+      })
+    }))
+})

@@ -1,9 +1,11 @@
 import { defineWorkersProject, readD1Migrations } from "@cloudflare/vitest-pool-workers/config"
 import { defineConfig } from "vitest/config"
 
-// One `vitest run` drives two projects:
+// One `vitest run` drives three projects:
 // - node:    unit tests on the in-memory Kv, time moved by Effect's TestClock.
 // - workerd: integration tests inside workerd against Miniflare's real KV and D1 simulators.
+// - browser: the page at `/` in headless Chromium against `wrangler dev` (skipped, saying so once,
+//            when there is no Chromium).
 
 // This file runs in Node; the project's types are the Workers' (no @types/node).
 declare const process: { readonly env: Record<string, string | undefined> }
@@ -30,7 +32,19 @@ export default defineConfig({
           environment: "node",
           testTimeout,
           include: ["test/**/*.test.ts"],
-          exclude: ["test/**/*.workerd.test.ts"]
+          exclude: ["test/**/*.workerd.test.ts", "test/**/*.browser.test.ts"]
+        }
+      },
+      {
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["test/**/*.browser.test.ts"],
+          globalSetup: ["./test/browser/globalSetup.ts"],
+          // After the other projects, so Chromium and a second workerd do not slow their timed tests.
+          sequence: { groupOrder: 1 },
+          testTimeout,
+          hookTimeout: 60_000
         }
       },
       defineWorkersProject(async () => ({

@@ -26,10 +26,12 @@ import { Mailer, Outbox } from "../services/Mailer.js"
 import { describePolicy, RateLimiter } from "../services/RateLimiter.js"
 import { SessionConfig } from "../services/SessionStore.js"
 import { Tracing } from "../services/Tracing.js"
+import { TrustedOrigins } from "../services/TrustedOrigins.js"
 import { Api } from "./Api.js"
 import { rulePolicies } from "./Config.js"
 import type { AppConfig, MailerConfig, RateLimiterChoice } from "./Config.js"
 import { DevOutboxRouteLive } from "./DevOutbox.js"
+import * as Cors from "./Cors.js"
 import { isolated, runPromise } from "../services/Isolated.js"
 import * as AuthGuardLive from "./AuthGuardLive.js"
 import { bufferBody, defaultMaxBodyBytes, refusal } from "./BodyLimit.js"
@@ -101,10 +103,12 @@ export const servicesLayer = (config: AppOptions) => {
       baseURL: config.baseURL,
       passkey: config.passkey,
       emailVerification: config.emailVerification,
-      magicLinkSignUp: config.magicLinkSignUp
+      magicLinkSignUp: config.magicLinkSignUp,
+      trustedOrigins: config.trustedOrigins
     }))
   )
   const cache = CacheKv.layer.pipe(Layer.provide(kv))
+  const trustedOrigins = TrustedOrigins.layer({ baseURL: config.baseURL, origins: config.trustedOrigins })
   return Layer.mergeAll(
     config.tracing ? Tracing.enabled : Layer.empty,
     kv,
@@ -115,6 +119,7 @@ export const servicesLayer = (config: AppOptions) => {
     cache,
     database,
     mailer,
+    trustedOrigins,
     rateLimitRules
   )
 }
@@ -122,13 +127,14 @@ export const servicesLayer = (config: AppOptions) => {
 /** The API with its handlers and middleware. */
 /**
  * The middleware, in one visible order, outermost first: request id, access log and JSON error
- * bodies on the way out; rate limiting; input errors in plain words. Then the router.
+ * bodies on the way out; CORS (preflights answered here, never counted); rate limiting; input
+ * errors in plain words. Then the router.
  */
 export const middlewareLayer = HttpApiBuilder.middleware(
   Effect.map(
-    RateLimit.make,
-    (rateLimit) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
-      Observability.middleware(JsonErrors.toJsonError)(rateLimit(JsonErrors.plainDecodeErrors(app)))
+    Effect.all([Cors.make, RateLimit.make]),
+    ([cors, rateLimit]) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
+      Observability.middleware(JsonErrors.toJsonError)(cors.middleware(rateLimit(JsonErrors.plainDecodeErrors(app))))
   ),
   { withContext: true }
 )

@@ -10,6 +10,7 @@ import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
 import { defaultRules } from "./RateLimit.js"
 import type { RateLimitRule } from "./RateLimit.js"
+import * as TrustedOrigins from "../services/TrustedOrigins.js"
 
 /** The bindings and variables `wrangler.toml` and `wrangler secret put` give the worker. */
 export interface Env {
@@ -48,6 +49,11 @@ export interface Env {
   readonly RATE_LIMIT_BACKEND?: string
   /** The rate limiter's Durable Object namespace (`RateLimiterObject`), for "durable-object". */
   readonly RATE_LIMITER?: DurableObjectNamespace
+  /**
+   * Comma-separated origins whose pages may call the API from a browser (Better Auth's trusted
+   * origins and the CORS allow-list), e.g. `https://app.example.com,https://*.example.com`.
+   */
+  readonly TRUSTED_ORIGINS?: string
 }
 
 /** Which `Mailer` layer the composition root builds. */
@@ -82,6 +88,8 @@ export interface AppConfig {
   readonly maxBodyBytes?: number
   /** Default `{ backend: "kv" }`. */
   readonly rateLimiter?: RateLimiterChoice
+  /** `TRUSTED_ORIGINS`, canonical (see `TrustedOrigins.parse`). */
+  readonly trustedOrigins: ReadonlyArray<string>
 }
 
 /** Every policy of `rules`, with the name of the bucket it counts (for messages). */
@@ -233,6 +241,10 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
   }
   const mailer = readMailer(env, problems)
   const rateLimiter = readRateLimiter(env as Readonly<Record<string, unknown>>, problems)
+  const trusted = env.TRUSTED_ORIGINS === undefined || typeof env.TRUSTED_ORIGINS === "string"
+    ? TrustedOrigins.parse(env.TRUSTED_ORIGINS ?? "")
+    : { origins: [], problems: ["TRUSTED_ORIGINS must be a string of comma-separated origins"] }
+  problems.push(...trusted.problems)
   if (problems.length > 0 || Either.isLeft(variables) || mailer === undefined) return Either.left(problems)
   const v = variables.right
   const passkey = readPasskey(env, v.BETTER_AUTH_URL, problems)
@@ -250,6 +262,7 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
     emailVerification: v.EMAIL_VERIFICATION ?? "off",
     magicLinkSignUp: v.MAGIC_LINK_SIGN_UP !== "false",
     ...(v.MAX_BODY_BYTES === undefined ? {} : { maxBodyBytes: v.MAX_BODY_BYTES }),
-    rateLimiter
+    rateLimiter,
+    trustedOrigins: trusted.origins
   })
 }

@@ -13,6 +13,7 @@ import * as Action from "./Action.js"
 import * as Actions from "./actions/index.js"
 import { Api } from "./Api.js"
 import { Authentication } from "./Authentication.js"
+import * as Cors from "./Cors.js"
 import { jsonError, reasons, toJsonError } from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
 import * as RateLimit from "./RateLimit.js"
@@ -130,6 +131,7 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
     Effect.gen(function*() {
       const auth = yield* Auth
       const decide = yield* RateLimit.makeDecide
+      const cors = yield* Cors.make
       const answer = (request: HttpServerRequest.HttpServerRequest) =>
         Effect.flatMap(decide(request), (verdict) => {
           if (verdict._tag === "Refused") return Effect.succeed(verdict.response)
@@ -146,7 +148,8 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
         respond: (request) =>
           Effect.suspend(() => {
             const serverRequest = HttpServerRequest.fromWeb(request)
-            return Effect.flatMap(Observability.answer(serverRequest, toJsonError, answer(serverRequest)), (response) =>
+            const answered = Observability.answer(serverRequest, toJsonError, cors.around(serverRequest, answer(serverRequest)))
+            return Effect.flatMap(answered, (response) =>
               Effect.try(() => HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD" })).pipe(
                 // E.g. a response whose headers cannot be set: still a JSON answer with its id.
                 Effect.catchAll((error) => {

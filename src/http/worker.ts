@@ -30,7 +30,7 @@ const misconfigured = (problems: ReadonlyArray<string>): Handler => {
 }
 
 const fingerprint = (env: Env) =>
-  `${env.BETTER_AUTH_SECRET}\u0000${env.BETTER_AUTH_URL}\u0000${env.SESSION_EXPIRES_IN}\u0000${env.SESSION_UPDATE_AGE}\u0000${env.METRICS_ENABLED}\u0000${env.MAX_BODY_BYTES}\u0000${typeof env.KV}\u0000${typeof env.DB}` +
+  `${env.BETTER_AUTH_SECRET}\u0000${env.BETTER_AUTH_URL}\u0000${env.SESSION_EXPIRES_IN}\u0000${env.SESSION_UPDATE_AGE}\u0000${env.METRICS_ENABLED}\u0000${env.TRUSTED_ORIGINS}\u0000${env.MAX_BODY_BYTES}\u0000${typeof env.KV}\u0000${typeof env.DB}` +
   `\u0000${env.MAILER}\u0000${env.MAIL_FROM}\u0000${env.RESEND_API_KEY}\u0000${env.PASSKEY_RP_ID}\u0000${env.PASSKEY_ORIGIN}\u0000${env.EMAIL_VERIFICATION}\u0000${env.MAGIC_LINK_SIGN_UP}` +
   `\u0000${env.RATE_LIMIT_BACKEND}\u0000${typeof env.RATE_LIMITER}`
 

@@ -29,6 +29,7 @@ import type { SessionConfigShape, SessionStoreService } from "../services/Sessio
 import { traced } from "../services/Tracing.js"
 import * as AuthMails from "./AuthMails.js"
 import { makeSender, markPasskeyVerified, withinRequest } from "./AuthRequestScope.js"
+import * as TrustedOrigins from "../services/TrustedOrigins.js"
 import { withClientErrors } from "./D1ClientErrors.js"
 
 export interface BetterAuthConfigShape {
@@ -51,6 +52,11 @@ export interface BetterAuthConfigShape {
   readonly emailVerification?: "off" | "on-sign-up" | "required"
   /** Whether following a magic link for an unknown address creates the account. Default true. */
   readonly magicLinkSignUp?: boolean
+  /**
+   * Origins trusted besides `baseURL` and the request's own (`TrustedOrigins.parse`'s output).
+   * Default none.
+   */
+  readonly trustedOrigins?: ReadonlyArray<string>
 }
 
 /** How long the links in mails work, in seconds (Better Auth's own defaults, stated once). */
@@ -157,6 +163,7 @@ export const options = (
     appName,
     baseURL: config.baseURL,
     basePath: config.basePath ?? "/api/auth",
+    trustedOrigins: TrustedOrigins.forBetterAuth(config.trustedOrigins ?? []),
     secret: Redacted.value(config.secret),
     database: withClientErrors(config.database),
     ...(storage ? { secondaryStorage: storage } : {}),

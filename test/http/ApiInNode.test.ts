@@ -10,6 +10,7 @@ import * as RateLimit from "../../src/http/RateLimit.js"
 import * as MailerOutbox from "../../src/layers/MailerOutbox.js"
 import * as TestKit from "../../src/layers/TestKit.js"
 import { Auth } from "../../src/services/Auth.js"
+import { TrustedOrigins } from "../../src/services/TrustedOrigins.js"
 
 /** Better Auth stands aside: a Bearer credential is taken as the raw session token it names. */
 const rawTokens = Layer.succeed(Auth, Auth.of({
@@ -21,7 +22,7 @@ const database = TestKit.fakeDatabase((sql) => (sql.includes(`from "account"`) ?
 
 const web = HttpApiBuilder.toWebHandler(
   Layer.mergeAll(apiLayer({ exposeMetrics: false, mailer: { _tag: "Outbox" } }), HttpServer.layerContext).pipe(
-    Layer.provide(Layer.mergeAll(TestKit.layer({ database }), rawTokens, RateLimit.RateLimitRules.layer(), MailerOutbox.layer))
+    Layer.provide(Layer.mergeAll(TestKit.layer({ database }), rawTokens, RateLimit.RateLimitRules.layer(), MailerOutbox.layer, TrustedOrigins.layer({ baseURL: "http://localhost:8787", origins: [] })))
   )
 )
 afterAll(() => web.dispose())

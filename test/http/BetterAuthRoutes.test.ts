@@ -6,12 +6,14 @@ import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
 import { Auth } from "../../src/services/Auth.js"
 import type { AuthService } from "../../src/services/Auth.js"
+import { TrustedOrigins } from "../../src/services/TrustedOrigins.js"
 
 const routesWith = (handle: AuthService["handle"]) =>
   BetterAuthRoutes.layer.pipe(
     Layer.provide(Layer.succeed(Auth, Auth.of({ handle, sessionToken: () => Effect.succeed(Option.none()) }))),
     Layer.provide(RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer))),
-    Layer.provide(RateLimit.RateLimitRules.layer())
+    Layer.provide(RateLimit.RateLimitRules.layer()),
+    Layer.provide(TrustedOrigins.layer({ baseURL: "http://localhost:8787", origins: [] }))
   )
 
 const get = (path: string) => new Request(`http://localhost:8787${path}`, { headers: { "cf-connecting-ip": "198.51.100.7" } })

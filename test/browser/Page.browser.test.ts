@@ -1,0 +1,184 @@
+/**
+ * The page at `/`, driven in headless Chromium against the real worker (`wrangler dev`, see
+ * globalSetup.ts): from the worker's own origin, from an origin in TRUSTED_ORIGINS (CORS in a real
+ * browser), and from an origin that is not trusted, which must fail.
+ */
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import puppeteer from "puppeteer-core"
+import type { Browser, Page } from "puppeteer-core"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { trustedHost, untrustedHost } from "./globalSetup.js"
+
+const chromium = inject("chromium")
+const worker = inject("worker")
+const password = "correct-horse-battery"
+
+/**
+ * Every request Chromium sends comes from 127.0.0.1, so each page gets a client address of its
+ * own, added below CORS by request interception, and the pages never share a rate-limit bucket.
+ */
+let clients = 0
+const clientAddress = () => `198.51.100.${++clients}`
+
+describe.skipIf(chromium === "")("the page in a real browser", () => {
+  let browser: Browser
+  let profile: string
+
+  beforeAll(async () => {
+    profile = await mkdtemp(join(tmpdir(), "edge-auth-state-chromium-"))
+    browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      userDataDir: profile,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        `--host-resolver-rules=MAP ${trustedHost} 127.0.0.1, MAP ${untrustedHost} 127.0.0.1`
+      ]
+    })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    if (profile) await rm(profile, { recursive: true, force: true })
+  })
+
+  /** A fresh tab (its own storage) on `url`, once the page has built its sections. */
+  const open = async (url: string) => {
+    const context = await browser.createBrowserContext()
+    const page = await context.newPage()
+    const errors: Array<string> = []
+    page.on("pageerror", (error) => errors.push(String(error)))
+    const address = clientAddress()
+    await page.setRequestInterception(true)
+    page.on("request", (request) => {
+      void request.continue({ headers: { ...request.headers(), "cf-connecting-ip": address } })
+    })
+    await page.goto(url)
+    await page.waitForSelector("body[data-ready=true]")
+    return { page, errors, close: () => context.close() }
+  }
+
+  const text = (page: Page, selector: string) => page.$eval(selector, (element) => element.textContent ?? "")
+
+  const waitForText = async (page: Page, selector: string, expected: string | RegExp) => {
+    const source = typeof expected === "string" ? expected : expected.source
+    const isRegExp = typeof expected !== "string"
+    await page.waitForFunction(
+      (selector, source, isRegExp) => {
+        const content = document.querySelector(selector)?.textContent ?? ""
+        return isRegExp ? new RegExp(source).test(content) : content.includes(source)
+      },
+      { timeout: 15_000 },
+      selector,
+      source,
+      isRegExp
+    ).catch(async (error) => {
+      throw new Error(`${selector} never showed ${String(expected)}; it shows: ${await text(page, selector)}`, { cause: error })
+    })
+  }
+
+  const fill = async (page: Page, fields: Record<string, string>) => {
+    for (const [id, value] of Object.entries(fields)) {
+      await page.$eval(`#${id}`, (input) => ((input as HTMLInputElement).value = ""))
+      await page.type(`#${id}`, value)
+    }
+  }
+
+  const storedToken = (page: Page) =>
+    page.evaluate((key) => localStorage.getItem(key), `bearer_token:${worker}`)
+
+  /** Sign up, see the user, sign out, sign in, call the action, read the rate limit, sign out. */
+  const wholeFlow = async (url: string) => {
+    const { page, errors, close } = await open(url)
+    expect(await text(page, "#api-base")).toBe(worker)
+    const email = `browser-${crypto.randomUUID()}@example.com`
+
+    await fill(page, { email, password, name: "Ada" })
+    await page.click("#sign-up")
+    await waitForText(page, "#account-status", `Signed in as ${email}`)
+    expect(await storedToken(page)).toMatch(/^[A-Za-z0-9]+\.[A-Za-z0-9+/=%]+$/)
+    await waitForText(page, "#me-output", `"email": "${email}"`)
+    await waitForText(page, "#ratelimit-output", /"ratelimit": "\\"(sign-up|auth)\\";r=\d+;t=\d+"/)
+
+    await page.click("#sign-out")
+    await waitForText(page, "#account-status", "Signed out")
+    expect(await storedToken(page)).toBeNull()
+    await waitForText(page, "#me-output", `"status": 401`)
+
+    await page.click("#sign-in")
+    await waitForText(page, "#account-status", `Signed in as ${email}`)
+    await waitForText(page, "#me-output", `"email": "${email}"`)
+    // The sign-in's own limits, read from headers the worker exposes to the page.
+    await waitForText(page, "#ratelimit-output", `"ratelimit-policy": "\\"sign-in\\";q=5;w=60, \\"sign-in-account\\";q=5;w=60"`)
+
+    await page.click("#call-analytics")
+    await waitForText(page, "#analytics-output", `"status": 200`)
+    expect(await text(page, "#analytics-output")).toContain(`"totalViews"`)
+
+    await page.click("#sign-out")
+    await waitForText(page, "#account-status", "Signed out")
+    await waitForText(page, "#me-output", `"status": 401`)
+    await page.click("#call-analytics")
+    await waitForText(page, "#analytics-output", `"status": 401`)
+
+    expect(errors).toEqual([])
+    await close()
+  }
+
+  it("on the worker's own origin: the whole flow", async () => {
+    await wholeFlow(`${worker}/`)
+  })
+
+  it("from another origin listed in TRUSTED_ORIGINS: the same page, unchanged, through CORS", async () => {
+    await wholeFlow(`${inject("trustedApp")}/`)
+  })
+
+  it("from an origin not trusted: the browser refuses, no account is made, a stolen token reads nothing", async () => {
+    const { page, close } = await open(`${inject("untrustedApp")}/`)
+    const email = `untrusted-${crypto.randomUUID()}@example.com`
+    await fill(page, { email, password, name: "Eve" })
+    await page.click("#sign-up")
+    await waitForText(page, "#account-status", /^Failed/)
+    expect(await storedToken(page)).toBeNull()
+
+    // The preflight was refused, so the sign-up never reached Better Auth.
+    const signIn = await fetch(`${worker}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "cf-connecting-ip": clientAddress() },
+      body: JSON.stringify({ email, password })
+    })
+    expect(signIn.status).toBe(401)
+
+    // A valid token planted in the page still gets it nothing: the browser will not hand it the answer.
+    const signUp = await fetch(`${worker}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "cf-connecting-ip": clientAddress() },
+      body: JSON.stringify({ email: `victim-${crypto.randomUUID()}@example.com`, password, name: "Victim" })
+    })
+    const token = signUp.headers.get("set-auth-token")!
+    await page.evaluate((key, token) => localStorage.setItem(key, token), `bearer_token:${worker}`, token)
+    await page.click("#load-me")
+    await waitForText(page, "#me-output", /Failed to fetch|NetworkError|network/i)
+    await close()
+  })
+
+  it("the worker still answers its own routes beside the page", async () => {
+    const health = await fetch(`${worker}/health`)
+    expect([health.status, await health.json()]).toEqual([200, { status: "ok" }])
+    const me = await fetch(`${worker}/api/me`)
+    expect([me.status, me.headers.get("content-type")]).toEqual([401, "application/json"])
+    const openapi = await fetch(`${worker}/openapi.json`)
+    expect(openapi.status).toBe(200)
+    const page = await fetch(`${worker}/`)
+    expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"])
+  })
+})

@@ -1,0 +1,54 @@
+/** Sign up, sign in and sign out with Better Auth's client (email and password). */
+import { el, section } from "../dom.js"
+import type { Section } from "./Section.js"
+
+interface Outcome {
+  readonly data: unknown
+  readonly error: { readonly status: number; readonly message?: string | undefined; readonly code?: string | undefined } | null
+}
+
+const describeError = (error: NonNullable<Outcome["error"]>) =>
+  `Failed: ${error.status} ${error.code ?? ""} ${error.message ?? ""}`.trim()
+
+export const account: Section = (page) => {
+  const email = el("input", { id: "email", type: "email", autocomplete: "username", placeholder: "ada@example.com" })
+  const password = el("input", { id: "password", type: "password", autocomplete: "current-password", placeholder: "at least 8 characters" })
+  const name = el("input", { id: "name", type: "text", autocomplete: "name", placeholder: "Ada (sign-up only)" })
+  const status = el("output", { id: "account-status" }, page.token.get() ? "A token is stored" : "Signed out")
+  const button = (id: string, label: string) => el("button", { id, type: "button" }, label)
+  const signUp = button("sign-up", "Sign up")
+  const signIn = button("sign-in", "Sign in")
+  const signOut = button("sign-out", "Sign out")
+
+  const run = async (action: () => Promise<Outcome>, done: string) => {
+    status.textContent = "…"
+    try {
+      const { error } = await action()
+      status.textContent = error ? describeError(error) : done
+    } catch (error) {
+      // No answer the page may read: the network, or a browser refusing it (CORS).
+      status.textContent = `Failed: ${String(error)}`
+    }
+    page.sessionChanged()
+  }
+
+  signUp.addEventListener("click", () =>
+    run(() => page.auth.signUp.email({ email: email.value, password: password.value, name: name.value || email.value }), `Signed in as ${email.value}`))
+  signIn.addEventListener("click", () =>
+    run(() => page.auth.signIn.email({ email: email.value, password: password.value }), `Signed in as ${email.value}`))
+  signOut.addEventListener("click", () =>
+    run(async () => {
+      const outcome = await page.auth.signOut()
+      // Signed out here even if the worker no longer knew the session.
+      page.token.clear()
+      return outcome
+    }, "Signed out"))
+
+  const form = el("form", {},
+    el("label", {}, "Email ", email),
+    el("label", {}, "Password ", password),
+    el("label", {}, "Name ", name),
+    el("p", {}, signUp, " ", signIn, " ", signOut))
+  form.addEventListener("submit", (event) => event.preventDefault())
+  return section("account", "Account", form, el("p", {}, status))
+}

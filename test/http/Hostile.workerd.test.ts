@@ -373,11 +373,17 @@ describe("every error is JSON (7)", () => {
     expect(await response.json()).toEqual({ error: "Not found" })
   })
 
+  it("a magic link that is not valid redirects to the app with ?error=, as a link a browser opens must", async () => {
+    const response = await call("/api/auth/magic-link/verify?token=x", { redirect: "manual" })
+    expect(response.status).toBe(302)
+    expect(response.headers.get("location")).toBe(`${origin}/?error=INVALID_TOKEN`)
+    expect(response.headers.get("set-auth-token")).toBeNull()
+  })
+
   it.each([
     ["POST", "/api/auth/delete-user"],
     ["GET", "/api/auth/error?error=INVALID_TOKEN"],
     ["GET", "/api/auth/error"],
-    ["GET", "/api/auth/magic-link/verify?token=x"],
     ["POST", "/api/auth/sign-in/magic-link"],
     ["GET", "/api/auth/reference"],
     ["POST", "/api/auth/change-password"],

@@ -95,6 +95,8 @@ export default async function setup(project: TestProject) {
     "--persist-to", state,
     "--var", `BETTER_AUTH_SECRET:browser-tests-${crypto.randomUUID()}`,
     "--var", `TRUSTED_ORIGINS:${trustedApp}`,
+    // Mail stays in the outbox, as under `npm run dev`.
+    "--var", "MAILER:outbox",
     "--show-interactive-dev-session=false"
   ], { env: wranglerEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] })
   dev.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()))

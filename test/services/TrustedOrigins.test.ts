@@ -59,14 +59,7 @@ describe("TRUSTED_ORIGINS", () => {
   })
 
   it("a misconfigured value is a start-up problem, named with the others", () => {
-    const env = {
-      KV: {},
-      DB: {},
-      BETTER_AUTH_SECRET: "s".repeat(32),
-      BETTER_AUTH_URL: baseURL,
-      MAIL_FROM: "auth@example.com",
-      RESEND_API_KEY: "re_test"
-    }
+    const env = { KV: {}, DB: {}, MAILER: "outbox", BETTER_AUTH_SECRET: "s".repeat(32), BETTER_AUTH_URL: baseURL }
     expect(Either.getLeft(readConfig({ ...env, TRUSTED_ORIGINS: "https://ok.example.com,https://a.example.com/path,*" }))).toEqual(
       Option.some([
         "KV namespace binding `KV` is missing",

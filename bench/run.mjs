@@ -1,144 +1,63 @@
 // npm run bench: this project's worker and a hand-written baseline (bench/baseline), both in
-// workerd via `wrangler dev`, driven with the same load on loopback, alternating, for three
-// request kinds. Prints requests/s, p50 and p99 for each and the ratio ours/baseline, the KV
-// operations each kind costs (read from the worker's own Effect metrics), and the bundle sizes.
+// workerd via `wrangler dev`, the whole story in one run:
 //
-//   npm run bench                      # defaults
-//   BENCH_REQUESTS=400 BENCH_ROUNDS=6 BENCH_CONCURRENCY=8 npm run bench
-//   BENCH_KINDS=auth npm run bench     # only the kinds whose name contains "auth"
+//   1. bundle sizes (`wrangler deploy --dry-run --minify`);
+//   2. startup: `wrangler check startup` of each, BENCH_STARTUP_SAMPLES times, alternating; the
+//      non-idle CPU in the startup profile, median;
+//   3. load: the same requests on loopback, alternating rounds, for every request kind: req/s,
+//      p50, p99, the server's CPU per request (wrangler's proxy and workerd, from /proc on Linux:
+//      on a shared machine it moves far less than req/s) and the KV operations each kind costs
+//      (read from the worker's own Effect metrics);
+//   4. cold start: BENCH_COLD_SAMPLES times each, alternating, a fresh `wrangler dev` (a new
+//      isolate, module scope evaluated, nothing else), then one GET /api/me with a Bearer token
+//      under the inspector's CPU profiler: the first request builds the runtime and Better Auth.
+//      The non-idle CPU of that profile, median; its wall time beside it.
 //
-// Besides req/s and latency it prints the server's CPU per request (wrangler's proxy and workerd,
-// read from /proc on Linux): on a shared machine it moves far less from run to run than req/s.
-import { spawn, execFileSync } from "node:child_process"
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+// The last line is one summary, ours/baseline for each figure, which the targets are stated in.
+//
+//   npm run bench                                          # defaults: 6 x 300, c=8, 3 startup, 5 cold
+//   BENCH_ROUNDS=1 BENCH_REQUESTS=50 BENCH_STARTUP_SAMPLES=1 BENCH_COLD_SAMPLES=1 npm run bench  # quick
+//   BENCH_KINDS=auth npm run bench                         # only the kinds whose name contains "auth"
+//   BENCH_PORT=8787 BENCH_INSPECTOR_PORT=9229 npm run bench   # ports: these and the next one up
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { setTimeout as sleep } from "node:timers/promises"
+import {
+  buildBundle, bundleSize, busyMs, inspect, load, makeTargets, median, prepare, selectedKinds, signUp,
+  startServer, startupProfile, stopServer, treeCpuMs
+} from "./workers.mjs"
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8)
-// Only the request kinds whose name contains this (e.g. BENCH_KINDS=auth); all by default.
-const ONLY = process.env.BENCH_KINDS
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" }
-const wrangler = join("node_modules", ".bin", "wrangler")
-const secret = "benchmark-secret-that-is-at-least-32-characters"
+const STARTUP_SAMPLES = Number(process.env.BENCH_STARTUP_SAMPLES ?? 3)
+const COLD_SAMPLES = Number(process.env.BENCH_COLD_SAMPLES ?? 5)
 const state = mkdtempSync(join(tmpdir(), "bench-"))
-const children = []
+const targets = makeTargets(state)
+const names = ["ours", "baseline"]
+const kinds = selectedKinds()
+const servers = new Set()
 
-const targets = {
-  ours: { port: 8787, config: "wrangler.toml", persist: join(state, "ours"), vars: ["METRICS_ENABLED:true", "MAILER:outbox"] },
-  baseline: { port: 8788, config: "bench/baseline/wrangler.toml", persist: join(state, "baseline"), vars: [] }
+const started = async (name) => {
+  const server = await startServer(targets[name])
+  servers.add(server)
+  return server
 }
-
-const run = (args) => execFileSync(wrangler, args, { env, stdio: ["ignore", "pipe", "pipe"] }).toString()
-
-const start = async (name) => {
-  const t = targets[name]
-  mkdirSync(t.persist, { recursive: true })
-  run(["d1", "migrations", "apply", "DB", "--local", "--config", t.config, "--persist-to", t.persist])
-  run(["d1", "execute", "DB", "--local", "--config", t.config, "--persist-to", t.persist, "--file", "seed/analytics.sql"])
-  const child = spawn(wrangler, [
-    "dev", "--config", t.config, "--port", String(t.port), "--persist-to", t.persist, "--log-level", "error",
-    "--var", `BETTER_AUTH_SECRET:${secret}`, ...t.vars.flatMap((v) => ["--var", v])
-  ], { env, stdio: ["ignore", "ignore", "inherit"] })
-  children.push(child)
-  t.pid = child.pid
-  const base = `http://localhost:${t.port}`
-  for (let i = 0; i < 120; i++) {
-    try {
-      await fetch(`${base}/api/auth/ok`)
-      return base
-    } catch {
-      await sleep(250)
-    }
-  }
-  throw new Error(`${name} did not start`)
+const stopped = async (server) => {
+  await stopServer(server)
+  servers.delete(server)
 }
+const stopAll = () => Promise.all([...servers].map(stopped))
 
-/**
- * CPU time (ms, user + system) used so far by a process and all its descendants: wrangler's proxy
- * and the workerd processes serving the worker. Linux only (/proc); undefined elsewhere.
- */
-const treeCpuMs = (rootPid) => {
-  if (!existsSync("/proc/self/stat")) return undefined
-  const stats = []
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      // Fields after the ")" closing the command name: state ppid ... utime(12) stime(13).
-      const text = readFileSync(`/proc/${entry}/stat`, "utf8")
-      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
-      stats.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) })
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  const tree = new Set([rootPid])
-  for (let grew = true; grew;) {
-    grew = false
-    for (const s of stats) if (!tree.has(s.pid) && tree.has(s.ppid)) tree.add(s.pid), (grew = true)
-  }
-  // Linux reports these in USER_HZ, 100 per second.
-  return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.ticks, 0) * 10
-}
-
-const stop = () => {
-  for (const child of children) child.kill("SIGTERM")
-  rmSync(state, { recursive: true, force: true })
-}
-process.on("exit", stop)
-process.on("SIGINT", () => process.exit(130))
-
-const signUp = async (base) => {
-  const response = await fetch(`${base}/api/auth/sign-up/email`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "cf-connecting-ip": "198.18.0.1", origin: base },
-    body: JSON.stringify({ email: "bench@example.com", password: "correct-horse-battery", name: "Bench" })
+process.on("SIGINT", () => {
+  stopAll().finally(() => {
+    rmSync(state, { recursive: true, force: true })
+    process.exit(130)
   })
-  if (response.status !== 200) throw new Error(`sign-up on ${base}: ${response.status} ${await response.text()}`)
-  return (await response.json()).token
-}
+})
 
-let ipCounter = 0
-const nextIp = () => {
-  ipCounter++
-  return `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`
-}
-
-const allKinds = {
-  "GET /health (no I/O: the framework's floor)": (base) => [`${base}/health`, {}],
-  "GET /api/me (Bearer)": (base, token) => [`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } }],
-  "cached action hit": (base, token) => [`${base}/api/actions/analytics-summary?days=7`, { headers: { authorization: `Bearer ${token}` } }],
-  "rate-limited auth request": (base, token) => [
-    `${base}/api/auth/get-session`,
-    { headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": nextIp() } }
-  ]
-}
-
-const kinds = Object.fromEntries(Object.entries(allKinds).filter(([name]) => ONLY === undefined || name.includes(ONLY)))
-
-/** `count` requests at `CONCURRENCY`; every latency in ms, the wall time, and the statuses. */
-const load = async (makeRequest, count) => {
-  const latencies = []
-  const statuses = {}
-  let next = 0
-  const started = performance.now()
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) {
-      next++
-      const [url, init] = makeRequest()
-      const t0 = performance.now()
-      const response = await fetch(url, init)
-      await response.arrayBuffer()
-      latencies.push(performance.now() - t0)
-      statuses[response.status] = (statuses[response.status] ?? 0) + 1
-    }
-  }))
-  return { latencies, wall: performance.now() - started, statuses }
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+/** Progress on stderr, so stdout stays the report. */
+const progress = (message) => process.stderr.write(`bench: ${message}\n`)
 
 const kvCounters = async (base) => {
   const { counters } = await (await fetch(`${base}/metrics`)).json()
@@ -147,72 +66,121 @@ const kvCounters = async (base) => {
   return totals
 }
 
-const bundleSize = (config) => {
-  const out = join(state, `dist-${config.replace(/\W/g, "_")}`)
-  const text = run(["deploy", "--dry-run", "--minify", "--config", config, "--outdir", out])
-  const match = /Total Upload: ([\d.]+ KiB) \/ gzip: ([\d.]+ KiB)/.exec(text)
-  return match ? `${match[1]} (gzip ${match[2]})` : "unknown"
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+const fmt = (n) => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 2) : "-")
+const ratio = (a, b) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : "-")
+
+/** Bundles and startup profiles first, while no `wrangler dev` is watching the files they touch. */
+const measureBuilds = () => {
+  const sizes = {}
+  const startup = { ours: [], baseline: [] }
+  const bundles = {}
+  for (const name of names) {
+    progress(`bundling ${name}`)
+    sizes[name] = bundleSize(targets[name], join(state, "build"))
+    bundles[name] = buildBundle(targets[name], join(state, "build")).bundle
+  }
+  for (let i = 0; i < STARTUP_SAMPLES; i++) {
+    for (const name of i % 2 === 0 ? names : [...names].reverse()) {
+      progress(`startup profile ${i + 1}/${STARTUP_SAMPLES}: ${name}`)
+      startup[name].push(busyMs(startupProfile(targets[name], join(state, "build"), bundles[name], i)))
+    }
+  }
+  return { sizes, startup }
 }
 
-const main = async () => {
-  console.log(`bench: ${ROUNDS} rounds x ${REQUESTS} requests per kind and target, concurrency ${CONCURRENCY}, alternating`)
-  const ours = await start("ours")
-  const baseline = await start("baseline")
-  const tokens = { ours: await signUp(ours), baseline: await signUp(baseline) }
-  const bases = { ours, baseline }
-  for (const name of Object.keys(bases)) {
-    for (const make of Object.values(kinds)) {
-      const [url, init] = make(bases[name], tokens[name])
-      await (await fetch(url, init)).arrayBuffer() // warm: compiles code paths, fills the cache
+const measureLoad = async () => {
+  progress("starting both workers")
+  const running = { ours: await started("ours"), baseline: await started("baseline") }
+  const bases = { ours: running.ours.base, baseline: running.baseline.base }
+  const tokens = { ours: await signUp(bases.ours), baseline: await signUp(bases.baseline) }
+  for (const name of names) {
+    for (const kind of kinds) {
+      const [url, init] = kind.make(bases[name], tokens[name])
+      await (await fetch(url, init)).arrayBuffer() // compiles code paths, fills the cache
     }
   }
-
   // Warm both (JIT, caches, connection pools) with a discarded round of every kind.
-  for (const make of Object.values(kinds)) {
-    for (const name of ["ours", "baseline"]) await load(() => make(bases[name], tokens[name]), Math.min(REQUESTS, 200))
+  for (const kind of kinds) {
+    for (const name of names) await load(() => kind.make(bases[name], tokens[name]), Math.min(REQUESTS, 200), CONCURRENCY)
   }
-
   const rows = []
-  for (const [kind, make] of Object.entries(kinds)) {
-    const results = {
-      ours: { latencies: [], wall: 0, statuses: {}, cpuMs: 0 },
-      baseline: { latencies: [], wall: 0, statuses: {}, cpuMs: 0 }
-    }
-    const before = await kvCounters(ours)
+  for (const kind of kinds) {
+    progress(`load: ${kind.name}`)
+    const results = Object.fromEntries(names.map((n) => [n, { latencies: [], wall: 0, statuses: {}, cpuMs: 0 }]))
+    const before = await kvCounters(bases.ours)
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? ["ours", "baseline"] : ["baseline", "ours"]
-      for (const name of order) {
-        const cpuBefore = treeCpuMs(targets[name].pid)
-        const r = await load(() => make(bases[name], tokens[name]), REQUESTS)
-        const cpuAfter = treeCpuMs(targets[name].pid)
+      for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+        const cpuBefore = treeCpuMs(running[name].child.pid)
+        const r = await load(() => kind.make(bases[name], tokens[name]), REQUESTS, CONCURRENCY)
+        const cpuAfter = treeCpuMs(running[name].child.pid)
         if (cpuBefore !== undefined && cpuAfter !== undefined) results[name].cpuMs += cpuAfter - cpuBefore
         results[name].latencies.push(...r.latencies)
         results[name].wall += r.wall
         for (const [s, n] of Object.entries(r.statuses)) results[name].statuses[s] = (results[name].statuses[s] ?? 0) + n
       }
     }
-    const after = await kvCounters(ours)
-    const perRequest = (k) => Math.max(0, (after[k] - before[k]) / (ROUNDS * REQUESTS)).toFixed(2)
+    const after = await kvCounters(bases.ours)
+    // A counter that went down means the worker was reloaded (a source file changed) mid-kind.
+    const perRequest = (k) => (after[k] < before[k] ? Number.NaN : (after[k] - before[k]) / (ROUNDS * REQUESTS))
     const summary = (name) => {
-      const sorted = [...results[name].latencies].sort((a, b) => a - b)
+      const r = results[name]
+      const sorted = [...r.latencies].sort((a, b) => a - b)
       return {
-        rps: (results[name].latencies.length / results[name].wall) * 1000,
+        rps: (r.latencies.length / r.wall) * 1000,
         p50: percentile(sorted, 50),
         p99: percentile(sorted, 99),
-        // Server CPU per request: what the worker costs the machine, steadier than req/s here.
-        cpuMicros: existsSync("/proc/self/stat") ? (results[name].cpuMs * 1000) / results[name].latencies.length : Number.NaN,
-        statuses: results[name].statuses
+        cpuMicros: treeCpuMs(process.pid) === undefined ? Number.NaN : (r.cpuMs * 1000) / r.latencies.length,
+        statuses: r.statuses
       }
     }
-    rows.push({ kind, ours: summary("ours"), baseline: summary("baseline"), kvReads: perRequest("read"), kvWrites: perRequest("write") })
+    rows.push({ kind: kind.name, short: kind.short, ours: summary("ours"), baseline: summary("baseline"), kvReads: perRequest("read"), kvWrites: perRequest("write") })
   }
+  await stopAll()
+  return { rows, tokens }
+}
 
-  const fmt = (n) => n.toFixed(n >= 100 ? 0 : 2)
+/** A fresh isolate per sample: start, profile the first request, stop. */
+const measureCold = async (tokens) => {
+  const cold = { ours: [], baseline: [] }
+  for (let i = 0; i < COLD_SAMPLES; i++) {
+    for (const name of i % 2 === 0 ? names : [...names].reverse()) {
+      progress(`cold start ${i + 1}/${COLD_SAMPLES}: ${name}`)
+      const server = await started(name)
+      try {
+        const inspector = await inspect(targets[name])
+        const { value, profile } = await inspector.profile(async () => {
+          const t0 = performance.now()
+          const response = await fetch(`${server.base}/api/me`, { headers: { authorization: `Bearer ${tokens[name]}` } })
+          await response.arrayBuffer()
+          return { status: response.status, wallMs: performance.now() - t0 }
+        })
+        inspector.close()
+        if (value.status !== 200) throw new Error(`${name}: cold GET /api/me answered ${value.status}`)
+        cold[name].push({ cpuMs: busyMs(profile), wallMs: value.wallMs })
+      } finally {
+        await stopped(server)
+      }
+    }
+  }
+  return cold
+}
+
+const main = async () => {
+  console.log(
+    `bench: ${ROUNDS} rounds x ${REQUESTS} requests per kind and target, concurrency ${CONCURRENCY}, alternating; ` +
+      `${STARTUP_SAMPLES} startup profiles and ${COLD_SAMPLES} cold starts per target`
+  )
+  const { sizes, startup } = measureBuilds()
+  for (const name of names) prepare(targets[name])
+  const { rows, tokens } = await measureLoad()
+  const cold = COLD_SAMPLES > 0 ? await measureCold(tokens) : { ours: [], baseline: [] }
+
   console.log("")
   console.log("| request kind | target | req/s | p50 ms | p99 ms | server CPU µs/req | statuses |")
   console.log("| --- | --- | ---: | ---: | ---: | ---: | --- |")
   for (const row of rows) {
-    for (const name of ["ours", "baseline"]) {
+    for (const name of names) {
       const r = row[name]
       console.log(`| ${row.kind} | ${name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.cpuMicros)} | ${JSON.stringify(r.statuses)} |`)
     }
@@ -221,15 +189,51 @@ const main = async () => {
   console.log("| request kind | req/s ours/baseline | p50 ours/baseline | p99 ours/baseline | server CPU ours/baseline | KV reads/req | KV writes/req |")
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
   for (const row of rows) {
-    console.log(`| ${row.kind} | ${(row.ours.rps / row.baseline.rps).toFixed(2)} | ${(row.ours.p50 / row.baseline.p50).toFixed(2)} | ${(row.ours.p99 / row.baseline.p99).toFixed(2)} | ${(row.ours.cpuMicros / row.baseline.cpuMicros).toFixed(2)} | ${row.kvReads} | ${row.kvWrites} |`)
+    console.log(
+      `| ${row.kind} | ${ratio(row.ours.rps, row.baseline.rps)} | ${ratio(row.ours.p50, row.baseline.p50)} | ${ratio(row.ours.p99, row.baseline.p99)} | ${ratio(row.ours.cpuMicros, row.baseline.cpuMicros)} | ${fmt(row.kvReads)} | ${fmt(row.kvWrites)} |`
+    )
   }
+  const startupMs = Object.fromEntries(names.map((n) => [n, median(startup[n])]))
+  const coldCpu = Object.fromEntries(names.map((n) => [n, median(cold[n].map((c) => c.cpuMs))]))
+  const coldWall = Object.fromEntries(names.map((n) => [n, median(cold[n].map((c) => c.wallMs))]))
   console.log("")
-  console.log(`bundle (wrangler deploy --dry-run --minify): ours ${bundleSize("wrangler.toml")}, baseline ${bundleSize("bench/baseline/wrangler.toml")}`)
+  console.log("| | ours | baseline | ours/baseline |")
+  console.log("| --- | ---: | ---: | ---: |")
+  console.log(`| startup: non-idle CPU ms in the startup profile, median of ${STARTUP_SAMPLES} | ${fmt(startupMs.ours)} | ${fmt(startupMs.baseline)} | ${ratio(startupMs.ours, startupMs.baseline)} |`)
+  console.log(`| cold start: CPU ms of the first request in a fresh isolate, median of ${COLD_SAMPLES} | ${fmt(coldCpu.ours)} | ${fmt(coldCpu.baseline)} | ${ratio(coldCpu.ours, coldCpu.baseline)} |`)
+  console.log(`| cold start: wall ms of that request | ${fmt(coldWall.ours)} | ${fmt(coldWall.baseline)} | ${ratio(coldWall.ours, coldWall.baseline)} |`)
+  console.log(`| bundle KiB (wrangler deploy --dry-run --minify) | ${sizes.ours?.kib ?? "-"} | ${sizes.baseline?.kib ?? "-"} | ${ratio(sizes.ours?.kib, sizes.baseline?.kib)} |`)
+  console.log(`| bundle KiB gzip | ${sizes.ours?.gzipKib ?? "-"} | ${sizes.baseline?.gzipKib ?? "-"} | ${ratio(sizes.ours?.gzipKib, sizes.baseline?.gzipKib)} |`)
+
   mkdirSync("bench/results", { recursive: true })
-  if (ONLY === undefined) writeFileSync("bench/results/latest.json", JSON.stringify({ at: new Date().toISOString(), REQUESTS, ROUNDS, CONCURRENCY, rows }, null, 2))
+  if (process.env.BENCH_KINDS === undefined) {
+    writeFileSync(
+      "bench/results/latest.json",
+      JSON.stringify({ at: new Date().toISOString(), REQUESTS, ROUNDS, CONCURRENCY, rows, startup, cold, sizes }, null, 2)
+    )
+  }
+  const per = (f) => rows.map((row) => `${row.short} ${f(row)}`).join(" ")
+  console.log("")
+  console.log(
+    `summary: cpu ${per((r) => ratio(r.ours.cpuMicros, r.baseline.cpuMicros))}` +
+      ` | req/s ${per((r) => ratio(r.ours.rps, r.baseline.rps))}` +
+      ` | kv r/w ${per((r) => `${r.kvReads.toFixed(1)}/${r.kvWrites.toFixed(1)}`)}` +
+      ` | startup ${ratio(startupMs.ours, startupMs.baseline)} (${fmt(startupMs.ours)}/${fmt(startupMs.baseline)} ms)` +
+      ` | cold ${ratio(coldCpu.ours, coldCpu.baseline)} (${fmt(coldCpu.ours)}/${fmt(coldCpu.baseline)} ms)` +
+      ` | bundle ${sizes.ours?.gzipKib ?? "-"}/${sizes.baseline?.gzipKib ?? "-"} KiB gzip`
+  )
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error)
-  process.exit(1)
-})
+main()
+  .then(
+    () => 0,
+    (error) => {
+      console.error(error)
+      return 1
+    }
+  )
+  .then(async (code) => {
+    await stopAll()
+    rmSync(state, { recursive: true, force: true })
+    process.exit(code)
+  })

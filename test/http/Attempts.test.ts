@@ -49,7 +49,9 @@ describe("per-account and per-user attempts", () => {
   it.effect("a sign-in request that succeeds without a session (a link sent) still counts: 3 per account", () =>
     Effect.gen(function*() {
       const statuses = yield* run(4, "/sign-in/magic-link", { email: "ada@example.com" }, { succeeded: true, signedIn: false })
+      // Its own bucket (`magic-link`, 3 per account), apart from the password sign-ins'.
       expect(statuses).toEqual(["ok", "ok", "ok", 429])
+      expect(yield* run(1, "/sign-in/email", { email: "ada@example.com" }, failed)).toEqual(["ok"])
     }).pipe(Effect.provide(Live)))
 
   it.effect("reset requests always count; a body without an email names no account", () =>

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import {
   buildBundle, busyMs, devBundleSource, inspect, load, makeTargets, moduleResolver, prepare, selectedKinds, signUp, startServer,
-  startupProfile, stopServer, topSelf
+  startupProfile, stopServer, topSelf, runMain
 } from "./workers.mjs"
 
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 1_000)
@@ -92,16 +92,7 @@ const main = async () => {
   }
 }
 
-main()
-  .then(
-    () => 0,
-    (error) => {
-      console.error(error)
-      return 1
-    }
-  )
-  .then(async (code) => {
-    await Promise.all(servers.map(stopServer))
-    rmSync(state, { recursive: true, force: true })
-    process.exit(code)
-  })
+runMain(main, async () => {
+  await Promise.all(servers.map(stopServer))
+  rmSync(state, { recursive: true, force: true })
+})

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import {
   buildBundle, bundleSize, busyMs, inspect, load, makeTargets, median, prepare, selectedKinds, signUp,
-  startServer, startupProfile, stopServer, treeCpuMs
+  startServer, startupProfile, stopServer, treeCpuMs, runMain
 } from "./workers.mjs"
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300)
@@ -224,16 +224,7 @@ const main = async () => {
   )
 }
 
-main()
-  .then(
-    () => 0,
-    (error) => {
-      console.error(error)
-      return 1
-    }
-  )
-  .then(async (code) => {
-    await stopAll()
-    rmSync(state, { recursive: true, force: true })
-    process.exit(code)
-  })
+runMain(main, async () => {
+  await stopAll()
+  rmSync(state, { recursive: true, force: true })
+})

@@ -369,3 +369,18 @@ export const bundleSize = (t, dir) => {
   const match = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(text)
   return match ? { kib: Number(match[1]), gzipKib: Number(match[2]) } : undefined
 }
+
+/** Runs a bench script's `main`, then `cleanup` whatever happened, and exits 0 or 1. */
+export const runMain = (main, cleanup) =>
+  main()
+    .then(
+      () => 0,
+      (error) => {
+        console.error(error)
+        return 1
+      }
+    )
+    .then(async (code) => {
+      await cleanup()
+      process.exit(code)
+    })

@@ -180,7 +180,8 @@ export const makeWebHandler = (config: AppOptions) => {
     handler: async (received: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> => {
       const buffered = await bufferBody(received, maxBodyBytes)
       if (buffered._tag !== "Buffered") {
-        return refusal(buffered, maxBodyBytes, Observability.requestIdOf({ "cf-ray": received.headers.get("cf-ray") ?? undefined }))
+        const refused = refusal(buffered, maxBodyBytes, Observability.requestIdOf({ "cf-ray": received.headers.get("cf-ray") ?? undefined }))
+        return received.headers.has("origin") ? runPromise(runtime, authRoutes.withCors(received, refused)) : refused
       }
       const request = buffered.request
       return authRoutes.matches(request.url)

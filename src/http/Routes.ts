@@ -125,6 +125,11 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
   readonly matches: (url: string) => boolean
   /** The answer to `request`; never fails (a failure is a logged 500). */
   readonly respond: (request: Request) => Effect.Effect<Response>
+  /**
+   * `response`, given to `request` before any route ran (e.g. a body over the cap), with the CORS
+   * headers the request's origin gets, so a trusted page can read why it was refused.
+   */
+  readonly withCors: (request: Request, response: Response) => Effect.Effect<Response>
 }>() {
   static readonly layer = Layer.effect(
     BetterAuthRoutes,
@@ -145,6 +150,12 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
         })
       return {
         matches: (url) => authPath.test(RateLimit.pathOf(url)),
+        withCors: (request, response) =>
+          Effect.suspend(() => {
+            const serverRequest = HttpServerRequest.fromWeb(request)
+            return Effect.map(cors.around(serverRequest, Effect.succeed(passThrough(response))), (answer) =>
+              HttpServerResponse.toWeb(answer))
+          }),
         respond: (request) =>
           Effect.suspend(() => {
             const serverRequest = HttpServerRequest.fromWeb(request)

@@ -125,6 +125,22 @@ describe("CORS for trusted origins", () => {
     expect(last!.headers.get("retry-after")).toBeTruthy()
     expect(last!.headers.get("access-control-expose-headers")).toContain("retry-after")
   })
+
+  it("a body over the cap is a 413 the page can read, on Better Auth's routes and ours; an untrusted page still gets no CORS", async () => {
+    for (const path of ["/api/auth/sign-in/email", "/api/actions/analytics-summary"]) {
+      for (const origin of [app, "https://evil.test"]) {
+        const response = await send(path, {
+          method: "POST",
+          headers: { origin, "content-type": "application/json" },
+          body: JSON.stringify({ email: "a@example.com", password: "x".repeat(70_000) })
+        })
+        expect([path, origin, response.status]).toEqual([path, origin, 413])
+        expect(await response.json()).toMatchObject({ error: "Payload too large" })
+        expect(response.headers.get("x-request-id")).toBeTruthy()
+        expect(response.headers.get("access-control-allow-origin")).toBe(origin === app ? app : null)
+      }
+    }
+  })
 })
 
 describe("preflights never count against a rate limit", () => {

@@ -177,16 +177,18 @@ export const makeWebHandler = (config: AppOptions) => {
   const maxBodyBytes = config.maxBodyBytes ?? defaultMaxBodyBytes
   return {
     /** Answers `request`; background work (e.g. cache refreshes) is kept alive by `ctx.waitUntil`. */
-    handler: async (received: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> => {
-      const buffered = await bufferBody(received, maxBodyBytes)
-      if (buffered._tag !== "Buffered") {
+    handler: (received: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> => {
+      const answer = (request: Request) =>
+        authRoutes.matches(request.url)
+          ? runPromise(runtime, authRoutes.respond(request))
+          : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined)
+      // Most requests (GET, HEAD, OPTIONS) have no body: nothing to read, no promise to wait on.
+      if (received.body === null) return answer(received)
+      return bufferBody(received, maxBodyBytes).then((buffered) => {
+        if (buffered._tag === "Buffered") return answer(buffered.request)
         const refused = refusal(buffered, maxBodyBytes, Observability.requestIdOf({ "cf-ray": received.headers.get("cf-ray") ?? undefined }))
         return received.headers.has("origin") ? runPromise(runtime, authRoutes.withCors(received, refused)) : refused
-      }
-      const request = buffered.request
-      return authRoutes.matches(request.url)
-        ? runPromise(runtime, authRoutes.respond(request))
-        : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined)
+      })
     },
     dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }

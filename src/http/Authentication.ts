@@ -15,21 +15,13 @@ import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Effect, Layer, Option, Schema } from "effect"
-import { Auth } from "../services/Auth.js"
+import { Auth, bearerCredential } from "../services/Auth.js"
 import { Authenticated } from "../services/CurrentUser.js"
 import { SessionStore } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
 import { ServiceUnavailable, Unauthorized } from "./Errors.js"
 
-/**
- * The credential of an `Authorization` header with the Bearer scheme (case-insensitive, RFC 9110),
- * or `None` when the header is missing, uses another scheme, or is malformed.
- */
-export const bearerCredential = (header: string | undefined): Option.Option<string> => {
-  if (header === undefined) return Option.none()
-  const match = /^[ \t]*bearer[ \t]+([A-Za-z0-9\-._~+/%]+=*)[ \t]*$/i.exec(header)
-  return match ? Option.some(match[1]!) : Option.none()
-}
+export { bearerCredential } from "../services/Auth.js"
 
 const unauthorized = (error: string) => Effect.fail(new Unauthorized({ error }))
 

@@ -18,7 +18,7 @@ import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api"
 import { bearer, magicLink } from "better-auth/plugins"
 import type { BetterAuthPlugin } from "better-auth"
 import { Context, Duration, Effect, Layer, Option, Redacted, Runtime } from "effect"
-import { Auth, AuthUnavailable } from "../services/Auth.js"
+import { Auth, AuthUnavailable, bearerCredential } from "../services/Auth.js"
 import { admitAll, AuthGuard } from "../services/AuthGuard.js"
 import type { AuthGuardService, AuthOutcome } from "../services/AuthGuard.js"
 import { runPromise } from "../services/Isolated.js"
@@ -121,8 +121,8 @@ export const secondaryStorage = (store: SessionStoreService, runtime: Runtime.Ru
 
 /** The session token a request carries: a Bearer credential, or Better Auth's session cookie. */
 const credentialOf = (headers: Headers): string | undefined => {
-  const bearer = /^[ \t]*bearer[ \t]+([A-Za-z0-9\-._~+/%]+=*)[ \t]*$/i.exec(headers.get("authorization") ?? "")
-  if (bearer) return bearer[1]
+  const bearer = bearerCredential(headers.get("authorization") ?? undefined)
+  if (Option.isSome(bearer)) return bearer.value
   const cookie = /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=([^;]+)/.exec(headers.get("cookie") ?? "")
   return cookie?.[1]
 }

@@ -26,4 +26,14 @@ export interface AuthService {
   readonly sessionToken: (credential: string) => Effect.Effect<Option.Option<string>>
 }
 
+/**
+ * The credential of an `Authorization` header with the Bearer scheme (case-insensitive, RFC 9110),
+ * or `None` when the header is missing, uses another scheme, or is malformed.
+ */
+export const bearerCredential = (header: string | undefined): Option.Option<string> => {
+  if (header === undefined) return Option.none()
+  const match = /^[ \t]*bearer[ \t]+([A-Za-z0-9\-._~+/%]+=*)[ \t]*$/i.exec(header)
+  return match ? Option.some(match[1]!) : Option.none()
+}
+
 export class Auth extends Context.Tag("edge-auth-state/Auth")<Auth, AuthService>() {}

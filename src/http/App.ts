@@ -28,7 +28,6 @@ import { SessionConfig } from "../services/SessionStore.js"
 import { Tracing } from "../services/Tracing.js"
 import { TrustedOrigins } from "../services/TrustedOrigins.js"
 import { Api } from "./Api.js"
-import { rulePolicies } from "./Config.js"
 import type { AppConfig, MailerConfig, RateLimiterChoice } from "./Config.js"
 import { DevOutboxRouteLive } from "./DevOutbox.js"
 import * as Cors from "./Cors.js"
@@ -67,14 +66,14 @@ export const rateLimiterLayer = (
       return RateLimiterDurableObject.layer(choice.namespace)
     case "binding":
       return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
-        const planned = RateLimiterBinding.plan(rulePolicies(rules), Object.fromEntries(choice.bindings))
+        const planned = RateLimiterBinding.plan(RateLimit.rulePolicies(rules), Object.fromEntries(choice.bindings))
         return planned._tag === "Left"
           ? Layer.die(new Error(planned.left.join("\n")))
           : RateLimiterBinding.layer(planned.right)
       }))
     case "kv":
       return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
-        const sliding = rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")
+        const sliding = RateLimit.rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")
         return sliding.length > 0
           ? Layer.die(new Error(sliding.map(({ policy, rule }) =>
             `RATE_LIMIT_BACKEND=kv cannot count rule "${rule}" (${describePolicy(policy)}): KV counts fixed windows only; use RATE_LIMIT_BACKEND=durable-object`

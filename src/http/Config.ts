@@ -8,8 +8,7 @@ import { Duration, Either, ParseResult, Redacted, Schema } from "effect"
 import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
 import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
-import { defaultRules } from "./RateLimit.js"
-import type { RateLimitRule } from "./RateLimit.js"
+import { defaultRules, rulePolicies } from "./RateLimit.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
 
 /** The bindings and variables `wrangler.toml` and `wrangler secret put` give the worker. */
@@ -91,13 +90,6 @@ export interface AppConfig {
   /** `TRUSTED_ORIGINS`, canonical (see `TrustedOrigins.parse`). */
   readonly trustedOrigins: ReadonlyArray<string>
 }
-
-/** Every policy of `rules`, with the name of the bucket it counts (for messages). */
-export const rulePolicies = (rules: ReadonlyArray<RateLimitRule>) =>
-  rules.flatMap((rule) => [
-    { rule: rule.name, policy: rule.policy },
-    ...(rule.perAccount === undefined ? [] : [{ rule: `${rule.name}-account`, policy: rule.perAccount }])
-  ])
 
 const backendNames = RateLimitBackend.literals.map((name) => `"${name}"`).join(", ")
 

@@ -22,12 +22,11 @@ import type { Counted } from "./ratelimit/Headers.js"
 import { rateLimitFields } from "./ratelimit/Headers.js"
 import { matchRule, RateLimitRules } from "./ratelimit/Rules.js"
 
-export { accountEmail, accountOf } from "./ratelimit/Account.js"
-export { clientBucket, ipBucket, unknownClient } from "./ratelimit/ClientAddress.js"
+export { clientBucket, ipBucket } from "./ratelimit/ClientAddress.js"
 export { normalizeEndpoint, pathOf } from "./ratelimit/Endpoint.js"
 export { mergeFields, rateLimitFields } from "./ratelimit/Headers.js"
-export type { AttemptPolicy, RateLimitRule, RateLimitSettings } from "./ratelimit/Rules.js"
-export { defaultRules, matchRule, RateLimitRules } from "./ratelimit/Rules.js"
+export type { RateLimitRule, RateLimitSettings } from "./ratelimit/Rules.js"
+export { defaultRules, matchRule, RateLimitRules, rulePolicies } from "./ratelimit/Rules.js"
 
 const withHeaders = (headers: Record<string, string>) =>
   HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(HttpServerResponse.setHeaders(response, headers)))

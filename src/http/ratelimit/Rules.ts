@@ -116,3 +116,14 @@ export class RateLimitRules extends Context.Tag("edge-auth-state/RateLimitRules"
 /** The first rule covering `endpoint` (normalised), if any. */
 export const matchRule = (rules: ReadonlyArray<RateLimitRule>, endpoint: string): RateLimitRule | undefined =>
   rules.find((rule) => rule.paths.some((prefix) => endpoint === prefix || endpoint.startsWith(`${prefix}/`)))
+
+/**
+ * Every policy of `rules` (per address, per account, per user), with the name of the bucket it
+ * counts: what a backend must be able to count, checked when the worker starts.
+ */
+export const rulePolicies = (rules: ReadonlyArray<RateLimitRule>) =>
+  rules.flatMap((rule) => [
+    { rule: rule.name, policy: rule.policy },
+    ...(rule.perAccount === undefined ? [] : [{ rule: `${rule.name}-account`, policy: rule.perAccount }]),
+    ...(rule.perUser === undefined ? [] : [{ rule: `${rule.name}-user`, policy: rule.perUser }])
+  ])

@@ -187,7 +187,7 @@ export const validateGetMany = (keys: ReadonlyArray<string>, options: KvGetOptio
   validateRead(options, () => validateBulkKeys(keys), (text) => `KV GET_BULK failed: ${text}`)
 
 /** The keys of a bulk `getMany`: 1 to 100 of them, each a valid key. */
-export const validateBulkKeys = (keys: ReadonlyArray<string>): Result<ReadonlyArray<string>> => {
+const validateBulkKeys = (keys: ReadonlyArray<string>): Result<ReadonlyArray<string>> => {
   if (keys.length > KvLimits.maxBulkGetKeys) {
     return fail("get", "InvalidBulkGet", bulk(400, `You can request a maximum of ${KvLimits.maxBulkGetKeys} keys`))
   }

@@ -122,11 +122,12 @@ export const make = Effect.gen(function*() {
   /**
    * Writes a session record only while the session exists, and checks again after writing: a
    * session ended between the check and the write (its row deleted, then its key) is deleted
-   * again, so no copy written from a stale read can outlive the ending.
+   * again, so no copy written from a stale read can outlive the ending. `extended`: the index
+   * has just extended this session (so it exists), and the check before writing is skipped.
    */
-  const storeSession = (token: string, value: string, ttlSeconds: number | undefined) =>
+  const storeSession = (token: string, value: string, ttlSeconds: number | undefined, extended = false) =>
     Effect.gen(function*() {
-      if (!(yield* mayStore(token))) {
+      if (!extended && !(yield* mayStore(token))) {
         yield* Effect.logWarning("session write refused: the session has ended")
         return false
       }
@@ -187,7 +188,7 @@ export const make = Effect.gen(function*() {
       // Rewrite the record as Better Auth wrote it, fields we do not model included.
       const stored = JSON.parse(raw) as { session: Record<string, unknown> }
       stored.session = { ...stored.session, expiresAt: expiresAt.toISOString(), updatedAt: updatedAt.toISOString() }
-      return yield* storeSession(token, JSON.stringify(stored), Duration.toSeconds(config.expiresIn)).pipe(
+      return yield* storeSession(token, JSON.stringify(stored), Duration.toSeconds(config.expiresIn), Option.isSome(index)).pipe(
         Effect.tap((written) => (written ? updateActiveSessions(record.session.userId, token, expiresAt.getTime()) : Effect.void)),
         Effect.map((written) => (written ? Option.some({ ...record, session: { ...record.session, expiresAt, updatedAt } }) : Option.none())),
         // The session was read and is valid: failing to extend it is no reason to refuse it.

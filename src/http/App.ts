@@ -42,6 +42,7 @@ import * as AuthGuardLive from "./AuthGuardLive.js"
 import { bufferBody, defaultMaxBodyBytes, refusal } from "./BodyLimit.js"
 import * as JsonErrors from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
+import * as OpenApiRoute from "./OpenApiRoute.js"
 import * as RateLimit from "./RateLimit.js"
 import { BetterAuthRoutes, MetricsRouteLive, RoutesLive } from "./Routes.js"
 
@@ -195,7 +196,7 @@ export const middlewareLayer = HttpApiBuilder.middleware(
 )
 
 export const apiLayer = (options: { readonly exposeMetrics: boolean; readonly mailer: MailerConfig }) =>
-  HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(
+  OpenApiRoute.layer({ path: "/openapi.json" }).pipe(
     Layer.provideMerge(HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, middlewareLayer]))),
     Layer.provideMerge(options.exposeMetrics ? MetricsRouteLive : Layer.empty),
     Layer.provideMerge(options.mailer._tag === "Outbox" ? DevOutboxRouteLive : Layer.empty)

@@ -9,6 +9,10 @@ import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
+import type { Runtime } from "effect"
+import type { Auth } from "../services/Auth.js"
+import type { SessionStore } from "../services/SessionStore.js"
+import { Authenticated } from "../services/CurrentUser.js"
 import * as BetterAuth from "../layers/BetterAuth.js"
 import * as CacheKv from "../layers/CacheKv.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
@@ -44,13 +48,20 @@ import * as JsonErrors from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
 import * as OpenApiRoute from "./OpenApiRoute.js"
 import * as RateLimit from "./RateLimit.js"
-import { BetterAuthRoutes, MetricsRouteLive, RoutesLive } from "./Routes.js"
+import { Authentication, authenticateAuthorization } from "./Authentication.js"
+import * as Direct from "./Direct.js"
+import { BetterAuthRoutes, directHandlers, MetricsRouteLive, RoutesLive } from "./Routes.js"
 
 export interface AppOptions extends AppConfig {
   /** Replaces the default rate-limit rules (`RateLimit.RateLimitRules.layer({...})`). */
   readonly rateLimits?: Layer.Layer<RateLimit.RateLimitRules>
   /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
   readonly tracing?: boolean
+  /**
+   * Answer the API's plain GET endpoints without the platform's router (`Direct`); on by default.
+   * Off, every request goes through the router, as the comparison tests do.
+   */
+  readonly direct?: boolean
 }
 
 /** The `Mailer` the configuration names, and the `Outbox` that reads it (empty but for the outbox). */
@@ -209,6 +220,18 @@ export const apiLayer = (options: { readonly exposeMetrics: boolean; readonly ma
  */
 const withoutHttpSpans = Layer.scopedDiscard(Effect.locallyScoped(HttpMiddleware.currentTracerDisabledWhen, () => true))
 
+/** `Direct` over the runtime's services: the rate-limit rules and trusted origins it was built with. */
+const makeDirect = (runtime: Runtime.Runtime<RateLimit.RateLimitRules | TrustedOrigins | Auth | SessionStore>) => {
+  const { rules } = Context.get(runtime.context, RateLimit.RateLimitRules)
+  const trusted = Context.get(runtime.context, TrustedOrigins)
+  return Direct.make(runtime, Api, directHandlers, {
+    rateLimited: (path) => RateLimit.matchRule(rules, RateLimit.normalizeEndpoint(path)) !== undefined,
+    isTrusted: trusted.isTrusted,
+    exposedHeaders: Cors.exposedHeaders,
+    security: [{ tag: Authentication, provides: Authenticated, failure: Authentication.failure, run: authenticateAuthorization }]
+  })
+}
+
 /**
  * A `fetch` handler for the whole worker. Every layer is synchronous, so the runtime is built at
  * once, inside the call that creates the handler, and no request ever awaits a promise another
@@ -225,12 +248,13 @@ export const makeWebHandler = (config: AppOptions) => {
     withoutHttpSpans,
     BetterAuthRoutes.layer,
     config.tracing ? Tracing.enabled : Layer.empty
-  ).pipe(Layer.provide(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer))))
+  ).pipe(Layer.provideMerge(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer))))
   const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
   const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
   const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))
   const authRoutes = Context.get(runtime.context, BetterAuthRoutes)
   const maxBodyBytes = config.maxBodyBytes ?? defaultMaxBodyBytes
+  const direct = config.direct === false ? Object.assign(() => undefined, { paths: [] }) : makeDirect(runtime)
   return {
     /** Answers `request`; background work (e.g. cache refreshes) is kept alive by `ctx.waitUntil`. */
     handler: (received: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> => {
@@ -239,13 +263,15 @@ export const makeWebHandler = (config: AppOptions) => {
           ? runPromise(runtime, authRoutes.respond(request))
           : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined)
       // Most requests (GET, HEAD, OPTIONS) have no body: nothing to read, no promise to wait on.
-      if (received.body === null) return answer(received)
+      if (received.body === null) return direct(received, ctx) ?? answer(received)
       return bufferBody(received, maxBodyBytes).then((buffered) => {
         if (buffered._tag === "Buffered") return answer(buffered.request)
         const refused = refusal(buffered, maxBodyBytes, Observability.requestIdOf({ "cf-ray": received.headers.get("cf-ray") ?? undefined }))
         return received.headers.has("origin") ? runPromise(runtime, authRoutes.withCors(received, refused)) : refused
       })
     },
+    /** The paths answered without the router (`GET`, spelled exactly so). */
+    directPaths: direct.paths,
     dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

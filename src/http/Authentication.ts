@@ -25,14 +25,11 @@ export { bearerCredential } from "../services/Auth.js"
 
 const unauthorized = (error: string) => Effect.fail(new Unauthorized({ error }))
 
-/** The session a request carries, refreshed if due, or a typed 401 / 503. */
-export const authenticate = Effect.gen(function*() {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const credential = bearerCredential(request.headers["authorization"])
+/** The session an `Authorization` header carries, refreshed if due, or a typed 401 / 503. */
+export const authenticateAuthorization = (authorization: string | undefined) => Effect.gen(function*() {
+  const credential = bearerCredential(authorization)
   if (Option.isNone(credential)) {
-    return yield* unauthorized(
-      request.headers["authorization"] === undefined ? "Missing bearer token" : "Malformed authorization header"
-    )
+    return yield* unauthorized(authorization === undefined ? "Missing bearer token" : "Malformed authorization header")
   }
   const auth = yield* Auth
   const token = yield* auth.sessionToken(credential.value)
@@ -49,6 +46,12 @@ export const authenticate = Effect.gen(function*() {
       Effect.fail(new ServiceUnavailable({ error: "Session store unavailable" }))
     )),
   traced("authenticate")
+)
+
+/** The session the request carries, refreshed if due, or a typed 401 / 503. */
+export const authenticate = Effect.flatMap(
+  HttpServerRequest.HttpServerRequest,
+  (request) => authenticateAuthorization(request.headers["authorization"])
 )
 
 /** The scheme the OpenAPI document declares: `Authorization: Bearer <token>`. */

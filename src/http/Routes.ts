@@ -14,19 +14,26 @@ import * as Actions from "./actions/index.js"
 import { Api } from "./Api.js"
 import { Authentication } from "./Authentication.js"
 import * as Cors from "./Cors.js"
+import * as Direct from "./Direct.js"
 import { jsonError, reasons, toJsonError } from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
 import * as RateLimit from "./RateLimit.js"
 
-export const SystemLive = HttpApiBuilder.group(Api, "system", (handlers) =>
-  handlers.handle("health", () => Effect.succeed({ status: "ok" as const })))
+const healthy = Effect.succeed({ status: "ok" as const })
 
-export const AccountLive = HttpApiBuilder.group(Api, "account", (handlers) =>
-  handlers.handle("me", () =>
-    Effect.map(Authenticated, ({ session, user }) => ({
-      user: { ...user, image: user.image ?? null },
-      session: { id: session.id, expiresAt: session.expiresAt, createdAt: session.createdAt }
-    }))))
+/** `GET /health`: one constant answer, which `Direct` encodes once. */
+export const health = () => healthy
+
+/** `GET /api/me`: the signed-in user and the session the request carries. */
+export const me = () =>
+  Effect.map(Authenticated, ({ session, user }) => ({
+    user: { ...user, image: user.image ?? null },
+    session: { id: session.id, expiresAt: session.expiresAt, createdAt: session.createdAt }
+  }))
+
+export const SystemLive = HttpApiBuilder.group(Api, "system", (handlers) => handlers.handle("health", health))
+
+export const AccountLive = HttpApiBuilder.group(Api, "account", (handlers) => handlers.handle("me", me))
 
 /**
  * Better Auth's response, handed to workerd as it is (no re-streaming of its body). Its headers are
@@ -42,6 +49,13 @@ const passThrough = (response: Response) => {
 
 /** Every action `actions/index.ts` exports: the same list the `actions` group is built from. */
 export const ActionsLive = HttpApiBuilder.group(Api, "actions", (handlers) => Action.handleAll(handlers, Object.values(Actions)))
+
+/** The same handlers, for the endpoints `Direct` answers without the router. */
+export const directHandlers: ReadonlyArray<Direct.Handled> = [
+  Direct.handled("system", "health", health),
+  Direct.handled("account", "me", me),
+  ...Object.values(Actions).map((action) => Direct.handled("actions", action.endpoint.name, action.handler))
+]
 
 /** Whether a JSON body holds a JSON object (Better Auth's `{ message, code }` or ours). */
 const isJsonObject = (text: string) => {

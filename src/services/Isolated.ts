@@ -11,6 +11,7 @@
  * @module
  */
 import { Cause, Effect, Exit, Runtime, Scheduler } from "effect"
+import type { FiberId, FiberRefs } from "effect"
 
 const freshScheduler = () => new Scheduler.MixedScheduler(2048)
 
@@ -27,3 +28,13 @@ export const runPromise = <A, E, R>(runtime: Runtime.Runtime<R>, effect: Effect.
     const fiber = Runtime.runFork(runtime, effect, { scheduler: freshScheduler() })
     fiber.addObserver((exit) => (Exit.isSuccess(exit) ? resolve(exit.value) : reject(Cause.squash(exit.cause))))
   })
+
+/**
+ * Starts `effect` on `runtime` on a fresh scheduler, its fiber's state first passed through
+ * `updateRefs` (e.g. the request's services and id set in one step, without an `Effect.provide`).
+ */
+export const runtimeFork = <A, E, R>(
+  runtime: Runtime.Runtime<R>,
+  effect: Effect.Effect<A, E, R>,
+  updateRefs?: (refs: FiberRefs.FiberRefs, fiberId: FiberId.Runtime) => FiberRefs.FiberRefs
+) => Runtime.runFork(runtime, effect, { scheduler: freshScheduler(), updateRefs })

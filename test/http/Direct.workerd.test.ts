@@ -1,0 +1,95 @@
+import { env } from "cloudflare:test"
+import { Duration, Either } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeWebHandler } from "../../src/http/App.js"
+import { readConfig } from "../../src/http/Config.js"
+import * as RateLimit from "../../src/http/RateLimit.js"
+import { freshIp } from "./helpers.js"
+
+const worker = "http://localhost:8787"
+const app = "http://app.test:5173"
+const config = { ...Either.getOrThrow(readConfig({ ...env, TRUSTED_ORIGINS: app })), baseURL: worker }
+
+// The same worker twice over the same KV and D1: once with the direct routes, once without.
+const direct = makeWebHandler(config)
+const routed = makeWebHandler({ ...config, direct: false })
+afterAll(() => Promise.all([direct.dispose(), routed.dispose()]))
+
+let token = ""
+let signed = ""
+
+beforeAll(async () => {
+  const response = await routed.handler(
+    new Request(`${worker}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { origin: worker, "content-type": "application/json", "cf-connecting-ip": freshIp() },
+      body: JSON.stringify({ email: `direct-${crypto.randomUUID()}@example.com`, password: "correct-horse-battery", name: "Direct" })
+    })
+  )
+  expect(response.status).toBe(200)
+  token = ((await response.json()) as { token: string }).token
+  signed = response.headers.get("set-auth-token")!
+})
+
+/**
+ * Status, headers and body, with the request id given (`CF-Ray`) so both answers carry the same.
+ * `Content-Length` aside: the platform writes it, workerd writes it on the wire for both.
+ */
+const answer = async (handler: typeof direct.handler, path: string, headers: Record<string, string>) => {
+  const response = await handler(new Request(`${worker}${path}`, { headers: { "cf-ray": "direct-test-1", ...headers } }))
+  const { "content-length": _length, ...rest } = Object.fromEntries(response.headers)
+  return { status: response.status, headers: rest, body: await response.text() }
+}
+
+describe("direct routes", () => {
+  it("cover the plain GET endpoints of the API, and nothing a rate-limit rule counts", () => {
+    expect([...direct.directPaths].sort()).toEqual(["/api/actions/analytics-summary", "/api/actions/sign-in-methods", "/api/me", "/health"])
+    expect(routed.directPaths).toEqual([])
+    const limited = makeWebHandler({
+      ...config,
+      rateLimits: RateLimit.RateLimitRules.layer({
+        rules: [{ name: "health", paths: ["/health"], policy: { limit: 5, window: Duration.seconds(60) }, onFailure: "open" }]
+      })
+    })
+    expect(limited.directPaths).not.toContain("/health")
+    return limited.dispose()
+  })
+
+  const cases: ReadonlyArray<[string, string, (tokens: { token: string; signed: string }) => Record<string, string>]> = [
+    ["health", "/health", () => ({})],
+    ["health, from a trusted origin", "/health", () => ({ origin: app })],
+    ["health, from an untrusted origin", "/health", () => ({ origin: "https://evil.example" })],
+    ["health, with a query", "/health?x=1&x=2", () => ({})],
+    ["me", "/api/me", ({ token }) => ({ authorization: `Bearer ${token}` })],
+    ["me, from a trusted origin", "/api/me", ({ token }) => ({ authorization: `Bearer ${token}`, origin: app })],
+    ["me, with the signed token", "/api/me", ({ signed }) => ({ authorization: `bearer ${signed}` })],
+    ["me, without a token", "/api/me", () => ({})],
+    ["me, with a malformed header", "/api/me", () => ({ authorization: "Basic abc" })],
+    ["me, with an unknown token", "/api/me", () => ({ authorization: `Bearer ${"x".repeat(32)}` })],
+    ["me, with a forged signature", "/api/me", ({ token }) => ({ authorization: `Bearer ${token}.${"A".repeat(43)}=` })],
+    ["an action", "/api/actions/analytics-summary?days=7", ({ token }) => ({ authorization: `Bearer ${token}` })],
+    ["an action, its default", "/api/actions/analytics-summary", ({ token }) => ({ authorization: `Bearer ${token}` })],
+    ["an action, an extra parameter", "/api/actions/analytics-summary?days=3&other=1", ({ token }) => ({ authorization: `Bearer ${token}` })],
+    ["an action, a bad parameter", "/api/actions/analytics-summary?days=abc", ({ token }) => ({ authorization: `Bearer ${token}` })],
+    ["an action, out of range", "/api/actions/analytics-summary?days=0", ({ token }) => ({ authorization: `Bearer ${token}` })],
+    ["an action, a repeated parameter", "/api/actions/analytics-summary?days=7&days=8", ({ token }) => ({ authorization: `Bearer ${token}` })],
+    ["an action, without a token and with a bad parameter", "/api/actions/analytics-summary?days=abc", () => ({})],
+    ["another action", "/api/actions/sign-in-methods", ({ token }) => ({ authorization: `Bearer ${token}` })]
+  ]
+
+  it.each(cases)("answer %s exactly as the router does", async (_name, path, headers) => {
+    const given = headers({ token, signed })
+    // The routed answer first: a cached action's entry is then the same for both.
+    const viaRouter = await answer(routed.handler, path, given)
+    const viaDirect = await answer(direct.handler, path, given)
+    expect(viaDirect).toEqual(viaRouter)
+  })
+
+  it("leave other spellings and methods to the router, which answers them as before", async () => {
+    for (const [path, method] of [["/health/", "GET"], ["/HEALTH", "GET"], ["//health", "GET"], ["/health", "HEAD"], ["/health", "POST"]] as const) {
+      const send = (handler: typeof direct.handler) => handler(new Request(`${worker}${path}`, { method, headers: { "cf-ray": "direct-test-2" } }))
+      const [a, b] = [await send(direct.handler), await send(routed.handler)]
+      expect({ path, method, status: a.status, body: await a.text() }).toEqual({ path, method, status: b.status, body: await b.text() })
+    }
+  })
+})

@@ -234,22 +234,34 @@ const makeDirect = (runtime: Runtime.Runtime<RateLimit.RateLimitRules | TrustedO
  * A `fetch` handler for the whole worker. Every layer is synchronous, so the runtime is built at
  * once, inside the call that creates the handler, and no request ever awaits a promise another
  * request created.
+ *
+ * The router (the `HttpApi` app with its middleware and the OpenAPI route) is built by the first
+ * request that needs it, in the same synchronous way: the direct routes and the auth routes answer
+ * over the services alone, and building the router was half of a cold start's CPU. Everything that
+ * can fail at start-up (the configuration, the rate limiter against its rules) is in the services,
+ * built at once.
  */
 export const makeWebHandler = (config: AppOptions) => {
   const scope = Effect.runSync(Scope.make())
-  const layer = Layer.mergeAll(
-    apiLayer(config),
-    HttpServer.layerContext,
-    HttpApiBuilder.Router.Live,
-    HttpApiBuilder.Middleware.layer,
-    Observability.loggerLayer,
-    withoutHttpSpans,
-    BetterAuthRoutes.layer,
-    config.tracing ? Tracing.enabled : Layer.empty
-  ).pipe(Layer.provideMerge(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer))))
-  const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
-  const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
-  const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))
+  const build = <A>(layer: Layer.Layer<A>) => Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
+  const settings = Layer.mergeAll(Observability.loggerLayer, withoutHttpSpans, config.tracing ? Tracing.enabled : Layer.empty)
+  const runtime = build(
+    Layer.mergeAll(settings, BetterAuthRoutes.layer).pipe(
+      Layer.provideMerge(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer)))
+    )
+  )
+  let routed: ((request: Request, context?: Context.Context<BackgroundTasks>) => Promise<Response>) | undefined
+  const handle = (request: Request, context?: Context.Context<BackgroundTasks>): Promise<Response> => {
+    if (routed === undefined) {
+      const routerRuntime = build(
+        Layer.mergeAll(apiLayer(config), HttpServer.layerContext, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, settings)
+          .pipe(Layer.provideMerge(Layer.succeedContext(runtime.context)))
+      )
+      const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, routerRuntime))
+      routed = HttpApp.toWebHandlerRuntime(routerRuntime)(isolated(app))
+    }
+    return routed(request, context)
+  }
   const authRoutes = Context.get(runtime.context, BetterAuthRoutes)
   const maxBodyBytes = config.maxBodyBytes ?? defaultMaxBodyBytes
   const direct = config.direct === false ? Object.assign(() => undefined, { paths: [] }) : makeDirect(runtime)

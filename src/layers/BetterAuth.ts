@@ -4,10 +4,10 @@
  * single-use tokens in D1 (native binding), sessions in KV through the `SessionStore`, mail through
  * the `Mailer`.
  *
- * Better Auth itself is loaded (`BetterAuthLibrary`) and built on the first request that reaches
- * it, not when the layer is built: checking a session token (every Bearer request to the API) is an
- * HMAC check done here, so a worker that starts and answers such requests never pays for
- * evaluating and configuring Better Auth. Functions here that need Better Auth's values take the
+ * Better Auth itself is loaded (`BetterAuthLibrary`, see `loadLibrary`) and built on the first
+ * request that reaches it, not when the layer is built: checking a session token (every Bearer
+ * request to the API) is an HMAC check done here, so a worker that starts and answers such requests
+ * never pays for parsing, evaluating and configuring Better Auth. Functions here that need Better Auth's values take the
  * library as their first argument.
  *
  * KV has no atomic operations, so Better Auth is configured never to need `getAndDelete` or
@@ -34,8 +34,15 @@ import { makeSender, markPasskeyVerified, withinRequest } from "./AuthRequestSco
 import type * as BetterAuthLibrary from "./BetterAuthLibrary.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
 
-/** Better Auth's values (`BetterAuthLibrary`), loaded on demand: `await import("./BetterAuthLibrary.js")`. */
+/** Better Auth's values: what `BetterAuthLibrary` exports. */
 export type Library = typeof BetterAuthLibrary
+
+/**
+ * `BetterAuthLibrary`, bundled on its own (`npm run build:auth`, scripts/build-auth-library.ts) so
+ * that the worker's bundle does not even contain it: wrangler uploads it as a module beside the
+ * worker's, and workerd parses it when it is first imported, not when an isolate starts.
+ */
+const loadLibrary = (): Promise<Library> => import("../generated/better-auth.mjs" as string)
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database
@@ -353,7 +360,7 @@ export const make = Effect.gen(function*() {
   const betterAuth = Effect.suspend(() =>
     built !== undefined
       ? Effect.succeed(built)
-      : Effect.map(Effect.promise(() => import("./BetterAuthLibrary.js")), (library) => (built ??= build(library)))
+      : Effect.map(Effect.promise(loadLibrary), (library) => (built ??= build(library)))
   )
   // A CryptoKey may be shared across requests; the promise importing it may not, so each request
   // that finds no key imports one and keeps it.

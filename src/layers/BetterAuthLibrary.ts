@@ -2,13 +2,14 @@
  * Every value this project takes from Better Auth, in the one module that loads Better Auth (and
  * through it zod, Kysely, better-call and the WebAuthn libraries).
  *
- * `BetterAuth` imports it with a dynamic `import()` on the first request that reaches Better Auth,
- * so a worker that starts and answers requests needing only a session check (a Bearer request to
- * the API) never evaluates any of it: that costs tens of milliseconds of start-up and first-request
- * CPU. Every other module takes Better Auth's types only (`import type`) and receives these values
- * as a parameter. This module imports nothing from Effect: the bundler wraps whatever a dynamic
- * import reaches in lazily-run functions, which would keep every Effect module it touched from
- * being tree-shaken.
+ * The worker does not bundle it: `npm run build:auth` bundles it on its own into
+ * `src/generated/better-auth.mjs`, which `BetterAuth` imports on the first request that reaches
+ * Better Auth. A worker that starts and answers requests needing only a session check (a Bearer
+ * request to the API) never parses or evaluates any of it: that was tens of milliseconds of its
+ * start-up and first request. Every other module takes Better Auth's types only (`import type`) and
+ * receives these values as a parameter; tests and scripts may import this module directly. It
+ * imports nothing from Effect or this project's services: bundled on its own, it would carry a
+ * second copy of them.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Bundles `src/layers/BetterAuthLibrary.ts` (Better Auth, its plugins and their dependencies) into
- * `src/generated/better-auth.mjs`, a module of its own that wrangler uploads beside the worker's
+ * `src/layers/generated/better-auth.mjs`, a module of its own that wrangler uploads beside the worker's
  * (`find_additional_modules` and the rule in wrangler.toml) and that `BetterAuth` imports on the
  * first request reaching Better Auth. Kept out of the worker's bundle, its 2.4 MB are not even
  * parsed when an isolate starts: parsing them was a fifth of the start-up's CPU.
@@ -12,7 +12,7 @@ import { build } from "esbuild"
 
 await build({
   entryPoints: ["src/layers/BetterAuthLibrary.ts"],
-  outfile: "src/generated/better-auth.mjs",
+  outfile: "src/layers/generated/better-auth.mjs",
   bundle: true,
   format: "esm",
   // As wrangler bundles for workerd; Node's built-ins come from its nodejs_compat flag.

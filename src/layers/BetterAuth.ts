@@ -42,7 +42,7 @@ export type Library = typeof BetterAuthLibrary
  * that the worker's bundle does not even contain it: wrangler uploads it as a module beside the
  * worker's, and workerd parses it when it is first imported, not when an isolate starts.
  */
-const loadLibrary = (): Promise<Library> => import("../generated/better-auth.mjs" as string)
+const loadLibrary = (): Promise<Library> => import("./generated/better-auth.mjs" as string)
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database

@@ -3,7 +3,7 @@
  * through it zod, Kysely, better-call and the WebAuthn libraries).
  *
  * The worker does not bundle it: `npm run build:auth` bundles it on its own into
- * `src/generated/better-auth.mjs`, which `BetterAuth` imports on the first request that reaches
+ * `src/layers/generated/better-auth.mjs`, which `BetterAuth` imports on the first request that reaches
  * Better Auth. A worker that starts and answers requests needing only a session check (a Bearer
  * request to the API) never parses or evaluates any of it: that was tens of milliseconds of its
  * start-up and first request. Every other module takes Better Auth's types only (`import type`) and

@@ -59,10 +59,16 @@ process.on("SIGINT", () => {
 /** Progress on stderr, so stdout stays the report. */
 const progress = (message) => process.stderr.write(`bench: ${message}\n`)
 
+/** KV reads and writes so far, in total and per keyspace (`ratelimit`, `session`, `auth`, ...). */
 const kvCounters = async (base) => {
   const { counters } = await (await fetch(`${base}/metrics`)).json()
-  const totals = { read: 0, write: 0 }
-  for (const c of counters) if (c.name === "kv_operations_total") totals[c.tags.kind] += c.count
+  const totals = { read: 0, write: 0, keyspaces: {} }
+  for (const c of counters) {
+    if (c.name !== "kv_operations_total") continue
+    totals[c.tags.kind] += c.count
+    const keyspace = (totals.keyspaces[c.tags.keyspace ?? "other"] ??= { read: 0, write: 0 })
+    keyspace[c.tags.kind] += c.count
+  }
   return totals
 }
 
@@ -123,6 +129,13 @@ const measureLoad = async () => {
     const after = await kvCounters(bases.ours)
     // A counter that went down means the worker was reloaded (a source file changed) mid-kind.
     const perRequest = (k) => (after[k] < before[k] ? Number.NaN : (after[k] - before[k]) / (ROUNDS * REQUESTS))
+    // Per keyspace, those the kind touched: e.g. the auth request's buckets apart from its session reads.
+    const byKeyspace = Object.entries(after.keyspaces).flatMap(([name, now]) => {
+      const then = before.keyspaces[name] ?? { read: 0, write: 0 }
+      const reads = (now.read - then.read) / (ROUNDS * REQUESTS)
+      const writes = (now.write - then.write) / (ROUNDS * REQUESTS)
+      return reads > 0 || writes > 0 ? [`${name} ${reads.toFixed(2)}/${writes.toFixed(2)}`] : []
+    }).join(", ")
     const summary = (name) => {
       const r = results[name]
       const sorted = [...r.latencies].sort((a, b) => a - b)
@@ -134,7 +147,7 @@ const measureLoad = async () => {
         statuses: r.statuses
       }
     }
-    rows.push({ kind: kind.name, short: kind.short, ours: summary("ours"), baseline: summary("baseline"), kvReads: perRequest("read"), kvWrites: perRequest("write") })
+    rows.push({ kind: kind.name, short: kind.short, ours: summary("ours"), baseline: summary("baseline"), kvReads: perRequest("read"), kvWrites: perRequest("write"), byKeyspace })
   }
   await stopAll()
   return { rows, tokens }
@@ -186,11 +199,11 @@ const main = async () => {
     }
   }
   console.log("")
-  console.log("| request kind | req/s ours/baseline | p50 ours/baseline | p99 ours/baseline | server CPU ours/baseline | KV reads/req | KV writes/req |")
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+  console.log("| request kind | req/s ours/baseline | p50 ours/baseline | p99 ours/baseline | server CPU ours/baseline | KV reads/req | KV writes/req | KV reads/writes per keyspace |")
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
   for (const row of rows) {
     console.log(
-      `| ${row.kind} | ${ratio(row.ours.rps, row.baseline.rps)} | ${ratio(row.ours.p50, row.baseline.p50)} | ${ratio(row.ours.p99, row.baseline.p99)} | ${ratio(row.ours.cpuMicros, row.baseline.cpuMicros)} | ${fmt(row.kvReads)} | ${fmt(row.kvWrites)} |`
+      `| ${row.kind} | ${ratio(row.ours.rps, row.baseline.rps)} | ${ratio(row.ours.p50, row.baseline.p50)} | ${ratio(row.ours.p99, row.baseline.p99)} | ${ratio(row.ours.cpuMicros, row.baseline.cpuMicros)} | ${fmt(row.kvReads)} | ${fmt(row.kvWrites)} | ${row.byKeyspace || "-"} |`
     )
   }
   const startupMs = Object.fromEntries(names.map((n) => [n, median(startup[n])]))

@@ -37,6 +37,20 @@ export const maxAge = 600
 
 const preflightUntrusted = HttpServerResponse.empty({ status: 204 })
 
+/**
+ * The CORS headers of an answer to a request that is not a preflight, as `HttpMiddleware.cors`
+ * writes them: for a trusted origin its own `Access-Control-Allow-Origin`, `Vary: Origin` and the
+ * exposed headers; none for any other. For answers written without the platform (`Direct`), which
+ * `test/http/Direct.workerd.test.ts` compares with the platform's.
+ */
+export const simpleHeaders = (trusted: TrustedOrigins["Type"]) => {
+  const expose = exposedHeaders.join(",")
+  return (origin: string | null, url: string): Record<string, string> | undefined =>
+    origin !== null && trusted.isTrusted(origin, url)
+      ? { "access-control-allow-origin": origin, vary: "Origin", "access-control-expose-headers": expose }
+      : undefined
+}
+
 /** The CORS middleware for the trusted origins, and the same for answers computed outside an HttpApp. */
 export const make = Effect.map(TrustedOrigins, (trusted) => {
   // Trust is decided before `cors` runs, so it echoes every origin it is given.

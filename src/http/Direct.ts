@@ -70,10 +70,8 @@ export interface Security {
 export interface Options {
   /** Whether a path is counted by a rate-limit rule: such endpoints stay on the platform's path. */
   readonly rateLimited: (path: string) => boolean
-  /** Whether `origin` may read answers (CORS), for a request to `url`. */
-  readonly isTrusted: (origin: string, url: string) => boolean
-  /** The CORS headers a trusted origin's answers carry besides its own `access-control-allow-origin`. */
-  readonly exposedHeaders: ReadonlyArray<string>
+  /** The CORS headers of an answer to a request from `origin` to `url` (`Cors.simpleHeaders`). */
+  readonly corsHeaders: (origin: string | null, url: string) => Record<string, string> | undefined
   readonly security: ReadonlyArray<Security>
 }
 
@@ -216,7 +214,6 @@ export const make = <R>(
   options: Options
 ) => {
   const routes = routesOf(api, handlers, options)
-  const exposed = options.exposedHeaders.join(",")
 
   /** An error the handler or the middleware failed with, as the platform encodes it; else a defect. */
   const encodeFailure = (route: Route, error: unknown): Option.Option<{ readonly status: number; readonly body: string }> => {
@@ -283,8 +280,9 @@ export const make = <R>(
   }
 
   /** The answer to a request without a body, or `undefined` when it is the platform's to give. */
+  const accessLog = Observability.accessLogOn(runtime)
   const answer = (request: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> | undefined => {
-    if (request.method !== "GET") return undefined
+    if (request.method !== "GET" || accessLog) return undefined
     const url = splitUrl(request.url)
     if (url === undefined) return undefined
     const route = routes.get(url.path)
@@ -292,13 +290,8 @@ export const make = <R>(
 
     const requestHeaders = request.headers
     const requestId = Observability.requestIdOf({ "cf-ray": requestHeaders.get("cf-ray") ?? undefined })
-    const headers: Record<string, string> = { "x-request-id": requestId }
-    const origin = requestHeaders.get("origin")
-    if (origin !== null && options.isTrusted(origin, request.url)) {
-      headers["access-control-allow-origin"] = origin
-      headers["vary"] = "Origin"
-      if (exposed !== "") headers["access-control-expose-headers"] = exposed
-    }
+    const cors = options.corsHeaders(requestHeaders.get("origin"), request.url)
+    const headers: Record<string, string> = cors === undefined ? { "x-request-id": requestId } : { ...cors, "x-request-id": requestId }
 
     let serverRequest: HttpServerRequest.HttpServerRequest | undefined
     const serverRequestOf = () => (serverRequest ??= HttpServerRequest.fromWeb(request))

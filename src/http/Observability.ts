@@ -10,6 +10,7 @@ import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Cause, Clock, Effect, FiberRef, FiberRefs, HashMap, Logger, LogLevel, Metric } from "effect"
+import type { Runtime } from "effect"
 
 /** The id of the request the current fiber is answering, if any. */
 export const currentRequestId = FiberRef.unsafeMake<string | undefined>(undefined)
@@ -38,6 +39,13 @@ export const requestIdOf = (headers: Readonly<Record<string, string | undefined>
 
 /** Whether the access log is on: it is written at Debug, and costs nothing when Debug is off. */
 const accessLogEnabled = Effect.map(FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.lessThanEqual(LogLevel.Debug))
+
+/**
+ * Whether requests run on `runtime` write the access log. Answers computed outside the platform's
+ * app (`Direct`, Better Auth's routes) leave those requests to the path that writes it.
+ */
+export const accessLogOn = <R>(runtime: Runtime.Runtime<R>): boolean =>
+  LogLevel.lessThanEqual(FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel), LogLevel.Debug)
 
 /**
  * What every answer goes through on its way out: `finish` (e.g. `JsonErrors.toJsonError`), the

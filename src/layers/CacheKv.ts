@@ -17,6 +17,7 @@ import { jsonCodec, Kv } from "../services/Kv.js"
 import type { KvError } from "../services/Kv.js"
 import { ttlCovering } from "../services/KvValidation.js"
 import { cacheHits, cacheMisses, cacheStaleHits } from "../services/Metrics.js"
+import { decodedPerKey, perSchema } from "../services/SchemaCache.js"
 import { traced } from "../services/Tracing.js"
 
 const Freshness = Schema.Struct({ freshUntil: Schema.Number, staleUntil: Schema.Number })
@@ -42,6 +43,15 @@ const failureReason = (error: KvError | ParseResult.ParseError) => (error._tag =
 export const make = Effect.gen(function*() {
   const kv = yield* Kv
   const inflight = new Map<string, Flight>()
+
+  /** Per schema, the entries this isolate last decoded: a hit on an unchanged entry is not decoded again. */
+  const decodedEntries = perSchema(() => decodedPerKey<unknown>())
+  const decodeStored = <A, I>(schema: Schema.Schema<A, I, never>, storageKey: string, text: string): Effect.Effect<A, ParseResult.ParseError> => {
+    const decoded = decodedEntries(schema)
+    const known = decoded.get(storageKey, text)
+    if (known !== undefined) return Effect.succeed(known.value as A)
+    return Effect.tap(jsonCodec(schema).decode(text), (value) => Effect.sync(() => decoded.set(storageKey, text, value)))
+  }
 
   /**
    * Runs `work` once for concurrent callers with the same `key` in this isolate. A follower waits
@@ -124,7 +134,7 @@ export const make = Effect.gen(function*() {
       )
       if (Option.isSome(entry)) {
         const freshness = Option.flatMap(entry.value.metadata, decodeFreshness)
-        const decoded = yield* Effect.option(jsonCodec(schema).decode(entry.value.value))
+        const decoded = yield* Effect.option(decodeStored(schema, storageKey, entry.value.value))
         if (Option.isNone(decoded) || Option.isNone(freshness)) {
           yield* Effect.logWarning("cache entry does not decode; recomputing", { key })
         } else {

@@ -23,6 +23,7 @@ import {
 } from "../services/SessionStore.js"
 import { SessionIndex } from "../services/SessionIndex.js"
 import type { SessionIndexError } from "../services/SessionIndex.js"
+import { decodedPerKey } from "../services/SchemaCache.js"
 import { traced } from "../services/Tracing.js"
 
 const Expiry = Schema.Struct({ expiresAt: Schema.Number })
@@ -63,13 +64,24 @@ export const make = Effect.gen(function*() {
       })
     })
 
+  /** Records this isolate last decoded, per key: a session read on every request is decoded once. */
+  const decodedRecords = decodedPerKey<Option.Option<SessionRecord>>()
+  const decodeStored = (key: string, text: string) => {
+    const known = decodedRecords.get(key, text)
+    if (known !== undefined) return known.value
+    const record = decodeRecord(text)
+    decodedRecords.set(key, text, record)
+    return record
+  }
+
   const readSession = (token: string) =>
     Effect.gen(function*() {
       // Anything that is not shaped like a token cannot name a session: no KV read for it.
       if (!isSessionToken(token)) return Option.none()
-      const raw = yield* readLive(sessionKey(token))
+      const key = sessionKey(token)
+      const raw = yield* readLive(key)
       if (Option.isNone(raw)) return Option.none()
-      const record = decodeRecord(raw.value)
+      const record = decodeStored(key, raw.value)
       if (Option.isNone(record)) {
         yield* Effect.logWarning("session record does not decode; treating it as signed out")
         return Option.none()

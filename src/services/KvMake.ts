@@ -8,12 +8,12 @@ import { Clock, Effect, Metric, Option } from "effect"
 import { jsonCodec, schemaError } from "./Kv.js"
 import type { KvBackend, KvService } from "./Kv.js"
 import { validateGet, validateGetMany, validateKey, validateList, validatePut } from "./KvValidation.js"
-import { kvOperations } from "./Metrics.js"
+import { keyspaceOf, keyspaces, kvOperations } from "./Metrics.js"
 
-/** Counts an operation that reached the backend, reads and writes apart. */
+/** Counts an operation that reached the backend, reads and writes apart, by the keyspace of `key`. */
 const counted = (operation: string, kind: "read" | "write") => {
-  const counter = kvOperations(operation, kind)
-  return <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(Metric.increment(counter), effect)
+  const increments = new Map([...keyspaces, "other"].map((keyspace) => [keyspace, Metric.increment(kvOperations(operation, kind, keyspace))]))
+  return <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.zipRight(increments.get(keyspaceOf(key))!, effect)
 }
 const countGet = counted("get", "read")
 const countGetMany = counted("getMany", "read")
@@ -23,7 +23,7 @@ const countDelete = counted("delete", "write")
 
 export const make = (backend: KvBackend): KvService => {
   const getWithMetadata: KvService["getWithMetadata"] = (key, options) =>
-    Effect.flatMap(validateGet(key, options), ([key, options]) => countGet(backend.get(key, options)))
+    Effect.flatMap(validateGet(key, options), ([key, options]) => countGet(key, backend.get(key, options)))
 
   const get: KvService["get"] = (key, options) =>
     Effect.map(getWithMetadata(key, options), Option.map((entry) => entry.value))
@@ -31,7 +31,7 @@ export const make = (backend: KvBackend): KvService => {
   const put: KvService["put"] = (key, value, options) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.flatMap(validatePut(key, value, options, Math.floor(now / 1000)), (normalised) =>
-        countPut(backend.put(key, value instanceof ArrayBuffer ? new Uint8Array(value) : value, normalised))
+        countPut(key, backend.put(key, value instanceof ArrayBuffer ? new Uint8Array(value) : value, normalised))
       )
     )
 
@@ -49,14 +49,14 @@ export const make = (backend: KvBackend): KvService => {
           ))
     },
     getMany: (keys, options) =>
-      Effect.flatMap(validateGetMany(keys, options), ([keys, options]) => countGetMany(backend.getMany(keys, options))),
+      Effect.flatMap(validateGetMany(keys, options), ([keys, options]) => countGetMany(keys[0] ?? "", backend.getMany(keys, options))),
     put,
     putJson: (key, schema, value, options) =>
       jsonCodec(schema).encode(value).pipe(
         Effect.mapError((error) => schemaError(key, "encode", error)),
         Effect.flatMap((json) => put(key, json, options))
       ),
-    delete: (key) => Effect.flatMap(validateKey("delete", key), (key) => countDelete(backend.delete(key))),
-    list: (options) => Effect.flatMap(validateList(options), (options) => countList(backend.list(options)))
+    delete: (key) => Effect.flatMap(validateKey("delete", key), (key) => countDelete(key, backend.delete(key))),
+    list: (options) => Effect.flatMap(validateList(options), (options) => countList(options.prefix ?? "", backend.list(options)))
   }
 }

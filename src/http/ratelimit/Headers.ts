@@ -17,9 +17,19 @@ export interface Counted {
 /** Whole seconds, rounded up. */
 export const seconds = (duration: Duration.Duration) => Math.max(0, Math.ceil(Duration.toMillis(duration) / 1000))
 
+/** A bucket's `RateLimit-Policy` item: the same for every request counted in it, so written once. */
+const policyItems = new WeakMap<RateLimitPolicy, Map<string, string>>()
+const policyItem = (name: string, policy: RateLimitPolicy) => {
+  let byName = policyItems.get(policy)
+  if (byName === undefined) policyItems.set(policy, byName = new Map())
+  let item = byName.get(name)
+  if (item === undefined) byName.set(name, item = `"${name}";q=${policy.limit};w=${seconds(Duration.decode(policy.window))}`)
+  return item
+}
+
 /** `RateLimit-Policy` and `RateLimit`, one item per bucket. */
 export const rateLimitFields = (counted: ReadonlyArray<Counted>): Record<string, string> => ({
-  "ratelimit-policy": counted.map((c) => `"${c.name}";q=${c.policy.limit};w=${seconds(Duration.decode(c.policy.window))}`).join(", "),
+  "ratelimit-policy": counted.map((c) => policyItem(c.name, c.policy)).join(", "),
   ratelimit: counted.map((c) => `"${c.name}";r=${c.decision.remaining};t=${seconds(c.decision.resetAfter)}`).join(", ")
 })
 

@@ -47,30 +47,34 @@ export default defineConfig({
           hookTimeout: 60_000
         }
       },
-      defineWorkersProject(async () => ({
-        test: {
-          name: "workerd",
-          testTimeout,
-          include: ["test/**/*.workerd.test.ts"],
-          setupFiles: ["./test/workerd/setup.ts"],
-          poolOptions: {
-            workers: {
-              singleWorker: true,
-              main: "./src/http/worker.ts",
-              wrangler: { configPath: "./wrangler.toml" },
-              miniflare: {
-                bindings: {
-                  // Test-only values; the pool does not read .dev.vars.
-                  BETTER_AUTH_SECRET: "test-secret-that-is-at-least-32-characters-long",
-                  // Mail is kept in the outbox (and read at /dev/outbox), as under `npm run dev`.
-                  MAILER: "outbox",
-                  TEST_MIGRATIONS: await readD1Migrations("./migrations")
+      defineWorkersProject(async () => {
+        // The worker imports Better Auth from its own bundle (see src/layers/BetterAuthLibrary.ts).
+        await import("./scripts/build-auth-library.js")
+        return {
+          test: {
+            name: "workerd",
+            testTimeout,
+            include: ["test/**/*.workerd.test.ts"],
+            setupFiles: ["./test/workerd/setup.ts"],
+            poolOptions: {
+              workers: {
+                singleWorker: true,
+                main: "./src/http/worker.ts",
+                wrangler: { configPath: "./wrangler.toml" },
+                miniflare: {
+                  bindings: {
+                    // Test-only values; the pool does not read .dev.vars.
+                    BETTER_AUTH_SECRET: "test-secret-that-is-at-least-32-characters-long",
+                    // Mail is kept in the outbox (and read at /dev/outbox), as under `npm run dev`.
+                    MAILER: "outbox",
+                    TEST_MIGRATIONS: await readD1Migrations("./migrations")
+                  }
                 }
               }
             }
           }
         }
-      }))
+      })
     ]
   }
 })

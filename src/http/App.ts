@@ -10,8 +10,6 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import type { Runtime } from "effect"
-import type { Auth } from "../services/Auth.js"
-import type { SessionStore } from "../services/SessionStore.js"
 import { Authenticated } from "../services/CurrentUser.js"
 import * as BetterAuth from "../layers/BetterAuth.js"
 import * as CacheKv from "../layers/CacheKv.js"
@@ -25,10 +23,16 @@ import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as SessionIndexD1 from "../layers/SessionIndexD1.js"
 import * as SessionStoreKv from "../layers/SessionStoreKv.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
-import type { Kv } from "../services/Kv.js"
+import { Auth } from "../services/Auth.js"
+import { AuthGuard } from "../services/AuthGuard.js"
+import { Cache } from "../services/Cache.js"
+import { Database } from "../services/Database.js"
+import { Kv } from "../services/Kv.js"
 import { Mailer, Outbox } from "../services/Mailer.js"
 import { describePolicy, RateLimiter } from "../services/RateLimiter.js"
-import { SessionConfig } from "../services/SessionStore.js"
+import type { RateLimiterService } from "../services/RateLimiter.js"
+import { SessionIndex } from "../services/SessionIndex.js"
+import { SessionConfig, SessionStore } from "../services/SessionStore.js"
 import { Tracing } from "../services/Tracing.js"
 import { TrustedOrigins } from "../services/TrustedOrigins.js"
 import { Api } from "./Api.js"
@@ -40,6 +44,7 @@ import * as AuthGuardLive from "./AuthGuardLive.js"
 import { bufferBody, defaultMaxBodyBytes, refusal } from "./BodyLimit.js"
 import * as JsonErrors from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
+import * as OpenApiRoute from "./OpenApiRoute.js"
 import * as RateLimit from "./RateLimit.js"
 import { Authentication, authenticateAuthorization } from "./Authentication.js"
 import * as Direct from "./Direct.js"
@@ -57,82 +62,132 @@ export interface AppOptions extends AppConfig {
   readonly direct?: boolean
 }
 
+/** The `Mailer` the configuration names, and the `Outbox` that reads it (empty but for the outbox). */
+const mailerServices = (config: MailerConfig) =>
+  config._tag === "Outbox"
+    ? MailerOutbox.make()
+    : Effect.succeed({
+      mailer: MailerResend.make({ from: config.from, apiKey: config.apiKey }),
+      outbox: Outbox.of({ messages: Effect.succeed([]) })
+    })
+
 /** The `Mailer` the configuration names; the outbox also provides the `Outbox` that reads it. */
 export const mailerLayer = (config: MailerConfig): Layer.Layer<Mailer | Outbox> =>
-  config._tag === "Outbox"
-    ? MailerOutbox.layer
-    : Layer.merge(MailerResend.layer({ from: config.from, apiKey: config.apiKey }), Layer.succeed(Outbox, Outbox.of({ messages: Effect.succeed([]) })))
+  Layer.effectContext(
+    Effect.map(mailerServices(config), ({ mailer, outbox }) => Context.make(Mailer, mailer).pipe(Context.add(Outbox, outbox)))
+  )
 
 /**
  * The rate limiter the configuration chooses, checked against the rules it will count: a policy
  * the backend cannot count stops the worker at start-up (building the runtime fails) with the
  * rule named, never a wrong count later.
  */
-export const rateLimiterLayer = (
+const makeRateLimiter = (
   choice: RateLimiterChoice,
-  kv: Layer.Layer<Kv>
-): Layer.Layer<RateLimiter, never, RateLimit.RateLimitRules> => {
+  rules: ReadonlyArray<RateLimit.RateLimitRule>
+): Effect.Effect<RateLimiterService, never, Kv> => {
   switch (choice.backend) {
     case "durable-object":
-      return RateLimiterDurableObject.layer(choice.namespace)
-    case "binding":
-      return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
-        const planned = RateLimiterBinding.plan(RateLimit.rulePolicies(rules), Object.fromEntries(choice.bindings))
-        return planned._tag === "Left"
-          ? Layer.die(new Error(planned.left.join("\n")))
-          : RateLimiterBinding.layer(planned.right)
-      }))
-    case "kv":
-      return Layer.unwrapEffect(Effect.map(RateLimit.RateLimitRules, ({ rules }) => {
-        const sliding = RateLimit.rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")
-        return sliding.length > 0
-          ? Layer.die(new Error(sliding.map(({ policy, rule }) =>
+      return Effect.sync(() => RateLimiterDurableObject.make(choice.namespace))
+    case "binding": {
+      const planned = RateLimiterBinding.plan(RateLimit.rulePolicies(rules), Object.fromEntries(choice.bindings))
+      return planned._tag === "Left"
+        ? Effect.die(new Error(planned.left.join("\n")))
+        : Effect.sync(() => RateLimiterBinding.make(planned.right))
+    }
+    case "kv": {
+      const sliding = RateLimit.rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")
+      return sliding.length > 0
+        ? Effect.die(
+          new Error(sliding.map(({ policy, rule }) =>
             `RATE_LIMIT_BACKEND=kv cannot count rule "${rule}" (${describePolicy(policy)}): KV counts fixed windows only; use RATE_LIMIT_BACKEND=durable-object`
-          ).join("\n")))
-          : RateLimiterKv.layer.pipe(Layer.provide(kv))
-      }))
+          ).join("\n"))
+        )
+        : RateLimiterKv.make
+    }
   }
 }
 
-/** Every service the HTTP layer needs, over the worker's bindings. */
-export const servicesLayer = (config: AppOptions) => {
-  const kv = KvBinding.layer(config.kv)
-  const sessionConfig = SessionConfig.layer({ expiresIn: config.sessionExpiresIn, updateAge: config.sessionUpdateAge })
-  const database = DatabaseD1.layer(config.db)
-  const sessionIndex = SessionIndexD1.layer.pipe(Layer.provide(database))
-  const sessionStore = SessionStoreKv.layer.pipe(Layer.provide([kv, sessionConfig, sessionIndex]))
-  const rateLimitRules = config.rateLimits ?? RateLimit.RateLimitRules.layer()
-  const rateLimiter = rateLimiterLayer(config.rateLimiter ?? { backend: "kv" }, kv).pipe(Layer.provide(rateLimitRules))
-  const guard = AuthGuardLive.layer().pipe(Layer.provide([rateLimiter, rateLimitRules]))
-  const mailer = mailerLayer(config.mailer)
-  const auth = BetterAuth.layer.pipe(
-    Layer.provide([sessionStore, sessionConfig, guard, mailer]),
-    Layer.provide(Layer.succeed(BetterAuth.BetterAuthConfig, {
-      database: config.db,
-      secret: config.secret,
-      baseURL: config.baseURL,
-      passkey: config.passkey,
-      emailVerification: config.emailVerification,
-      magicLinkSignUp: config.magicLinkSignUp,
-      trustedOrigins: config.trustedOrigins
-    }))
+/** The rate limiter the configuration chooses (see `makeRateLimiter`), over `kv`. */
+export const rateLimiterLayer = (
+  choice: RateLimiterChoice,
+  kv: Layer.Layer<Kv>
+): Layer.Layer<RateLimiter, never, RateLimit.RateLimitRules> =>
+  Layer.effect(RateLimiter, Effect.flatMap(RateLimit.RateLimitRules, ({ rules }) => makeRateLimiter(choice, rules))).pipe(
+    Layer.provide(kv)
   )
-  const cache = CacheKv.layer.pipe(Layer.provide(kv))
-  const trustedOrigins = TrustedOrigins.layer({ baseURL: config.baseURL, origins: config.trustedOrigins })
-  return Layer.mergeAll(
-    config.tracing ? Tracing.enabled : Layer.empty,
-    kv,
-    sessionConfig,
-    sessionStore,
-    auth,
-    rateLimiter,
-    cache,
-    database,
-    mailer,
-    trustedOrigins,
-    rateLimitRules
-  )
-}
+
+/** What `servicesLayer` provides: every service a handler may use. */
+export type Services =
+  | Kv
+  | SessionConfig
+  | SessionStore
+  | Auth
+  | RateLimiter
+  | Cache
+  | Database
+  | Mailer
+  | Outbox
+  | TrustedOrigins
+  | RateLimit.RateLimitRules
+  | Tracing
+
+/**
+ * Every service the HTTP layer needs, over the worker's bindings, built in one effect from each
+ * implementation's `make`, in the order they depend on each other: each service is built once
+ * and shared, as a graph of layers would have it (one `Kv` for the session store, the limiter and
+ * the cache). Not a graph of layers because of what one costs where it is built, in an isolate's
+ * first request: each layer its memoisation (a lock, a deferred, a scope, a diff of the fiber's
+ * state) and `Layer.mergeAll` a fiber per layer, about a millisecond each while the code is
+ * cold; the profile of a cold start put most of its time there.
+ */
+export const servicesLayer = (config: AppOptions): Layer.Layer<Services> =>
+  Layer.scopedContext(Effect.gen(function*() {
+    const rules = config.rateLimits === undefined
+      ? Context.make(RateLimit.RateLimitRules, RateLimit.RateLimitRules.defaults)
+      : yield* Layer.build(config.rateLimits)
+    const base = Context.make(Kv, KvBinding.make(config.kv)).pipe(
+      Context.add(SessionConfig, { ...SessionConfig.defaults, expiresIn: config.sessionExpiresIn, updateAge: config.sessionUpdateAge }),
+      Context.add(Database, DatabaseD1.make(config.db)),
+      Context.add(TrustedOrigins, TrustedOrigins.make({ baseURL: config.baseURL, origins: config.trustedOrigins })),
+      Context.merge(rules)
+    )
+    const sessionIndex = yield* Effect.provide(SessionIndexD1.make, base)
+    const sessionStore = yield* Effect.provide(SessionStoreKv.make, Context.add(base, SessionIndex, sessionIndex))
+    const rateLimiter = yield* Effect.provide(
+      makeRateLimiter(config.rateLimiter ?? { backend: "kv" }, Context.get(rules, RateLimit.RateLimitRules).rules),
+      base
+    )
+    const guard = yield* Effect.provide(AuthGuardLive.make(), Context.add(base, RateLimiter, rateLimiter))
+    const { mailer, outbox } = yield* mailerServices(config.mailer)
+    const services = base.pipe(
+      Context.add(SessionStore, sessionStore),
+      Context.add(RateLimiter, rateLimiter),
+      Context.add(Mailer, mailer),
+      Context.add(Outbox, outbox)
+    )
+    const auth = yield* Effect.provide(
+      BetterAuth.make,
+      services.pipe(
+        Context.add(AuthGuard, guard),
+        Context.add(BetterAuth.BetterAuthConfig, {
+          database: config.db,
+          secret: config.secret,
+          baseURL: config.baseURL,
+          passkey: config.passkey,
+          emailVerification: config.emailVerification,
+          magicLinkSignUp: config.magicLinkSignUp,
+          trustedOrigins: config.trustedOrigins
+        })
+      )
+    )
+    const cache = yield* Effect.provide(CacheKv.make, base)
+    return services.pipe(
+      Context.add(Auth, auth),
+      Context.add(Cache, cache),
+      Context.merge(config.tracing ? Context.make(Tracing, { enabled: true }) : Context.empty())
+    ) as Context.Context<Services>
+  }))
 
 /** The API with its handlers and middleware. */
 /**
@@ -150,7 +205,7 @@ export const middlewareLayer = HttpApiBuilder.middleware(
 )
 
 export const apiLayer = (options: { readonly exposeMetrics: boolean; readonly mailer: MailerConfig }) =>
-  HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(
+  OpenApiRoute.layer({ path: "/openapi.json" }).pipe(
     Layer.provideMerge(HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, middlewareLayer]))),
     Layer.provideMerge(options.exposeMetrics ? MetricsRouteLive : Layer.empty),
     Layer.provideMerge(options.mailer._tag === "Outbox" ? DevOutboxRouteLive : Layer.empty)
@@ -178,22 +233,34 @@ const makeDirect = (runtime: Runtime.Runtime<RateLimit.RateLimitRules | TrustedO
  * A `fetch` handler for the whole worker. Every layer is synchronous, so the runtime is built at
  * once, inside the call that creates the handler, and no request ever awaits a promise another
  * request created.
+ *
+ * The router (the `HttpApi` app with its middleware and the OpenAPI route) is built by the first
+ * request that needs it, in the same synchronous way: the direct routes and the auth routes answer
+ * over the services alone, and building the router was half of a cold start's CPU. Everything that
+ * can fail at start-up (the configuration, the rate limiter against its rules) is in the services,
+ * built at once.
  */
 export const makeWebHandler = (config: AppOptions) => {
   const scope = Effect.runSync(Scope.make())
-  const layer = Layer.mergeAll(
-    apiLayer(config),
-    HttpServer.layerContext,
-    HttpApiBuilder.Router.Live,
-    HttpApiBuilder.Middleware.layer,
-    Observability.loggerLayer,
-    withoutHttpSpans,
-    BetterAuthRoutes.layer,
-    config.tracing ? Tracing.enabled : Layer.empty
-  ).pipe(Layer.provideMerge(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer))))
-  const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
-  const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
-  const handle = HttpApp.toWebHandlerRuntime(runtime)(isolated(app))
+  const build = <A>(layer: Layer.Layer<A>) => Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
+  const settings = Layer.mergeAll(Observability.loggerLayer, withoutHttpSpans, config.tracing ? Tracing.enabled : Layer.empty)
+  const runtime = build(
+    Layer.mergeAll(settings, BetterAuthRoutes.layer).pipe(
+      Layer.provideMerge(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer)))
+    )
+  )
+  let routed: ((request: Request, context?: Context.Context<BackgroundTasks>) => Promise<Response>) | undefined
+  const handle = (request: Request, context?: Context.Context<BackgroundTasks>): Promise<Response> => {
+    if (routed === undefined) {
+      const routerRuntime = build(
+        Layer.mergeAll(apiLayer(config), HttpServer.layerContext, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, settings)
+          .pipe(Layer.provideMerge(Layer.succeedContext(runtime.context)))
+      )
+      const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, routerRuntime))
+      routed = HttpApp.toWebHandlerRuntime(routerRuntime)(isolated(app))
+    }
+    return routed(request, context)
+  }
   const authRoutes = Context.get(runtime.context, BetterAuthRoutes)
   const maxBodyBytes = config.maxBodyBytes ?? defaultMaxBodyBytes
   const direct = config.direct === false ? Object.assign(() => undefined, { paths: [] }) : makeDirect(runtime)

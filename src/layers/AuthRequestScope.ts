@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { APIError } from "better-auth/api"
+import type { APIError } from "better-auth/api"
 import { Effect } from "effect"
 import type { Runtime } from "effect"
 import { AsyncLocalStorage } from "node:async_hooks"
@@ -47,7 +47,13 @@ export const markPasskeyVerified = (): void => {
  * (a password-reset request, which must answer the same whether or not the account exists), it
  * catches that and answers as usual: the log line is then the only trace, on purpose.
  */
-export const makeSender = (mailer: MailerService, fallback: Runtime.Runtime<never>) => (mail: Mail): Promise<void> => {
+export const makeSender = (
+  mailer: MailerService,
+  fallback: Runtime.Runtime<never>,
+  /** Better Auth's `APIError` (from `BetterAuthLibrary`, loaded with Better Auth). */
+  apiError: typeof APIError
+) =>
+(mail: Mail): Promise<void> => {
   const scope = scopes.getStore()
   const send = mailer.send(mail).pipe(
     Effect.tapError((error) =>
@@ -63,6 +69,6 @@ export const makeSender = (mailer: MailerService, fallback: Runtime.Runtime<neve
     if (scope !== undefined) {
       scope.mailFailure = error instanceof MailerError ? error : new MailerError({ reason: "Unavailable", message: String(error) })
     }
-    throw new APIError("SERVICE_UNAVAILABLE", { message: "Email could not be sent", code: "MAIL_NOT_SENT" })
+    throw new apiError("SERVICE_UNAVAILABLE", { message: "Email could not be sent", code: "MAIL_NOT_SENT" })
   })
 }

@@ -4,6 +4,12 @@
  * single-use tokens in D1 (native binding), sessions in KV through the `SessionStore`, mail through
  * the `Mailer`.
  *
+ * Better Auth itself is loaded (`BetterAuthLibrary`, see `loadLibrary`) and built on the first
+ * request that reaches it, not when the layer is built: checking a session token (every Bearer
+ * request to the API) is an HMAC check done here, so a worker that starts and answers such requests
+ * never pays for parsing, evaluating and configuring Better Auth. Functions here that need Better Auth's values take the
+ * library as their first argument.
+ *
  * KV has no atomic operations, so Better Auth is configured never to need `getAndDelete` or
  * `increment`: verification values are consumed from D1 (`verification.storeInDatabase`) and its
  * built-in rate limiter is off (this project's `RateLimiter` guards the auth routes). Both are
@@ -11,14 +17,10 @@
  *
  * @module
  */
-import { betterAuth } from "better-auth"
-import type { BetterAuthOptions, SecondaryStorage } from "better-auth"
-import { passkey } from "@better-auth/passkey"
-import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api"
-import { bearer, magicLink } from "better-auth/plugins"
-import type { BetterAuthPlugin } from "better-auth"
+import type { BetterAuthOptions, BetterAuthPlugin, SecondaryStorage } from "better-auth"
 import { Context, Duration, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import { Auth, AuthUnavailable, bearerCredential } from "../services/Auth.js"
+import type { AuthService } from "../services/Auth.js"
 import { admitAll, AuthGuard } from "../services/AuthGuard.js"
 import type { AuthGuardService, AuthOutcome } from "../services/AuthGuard.js"
 import { runPromise } from "../services/Isolated.js"
@@ -29,8 +31,18 @@ import type { SessionConfigShape, SessionStoreService } from "../services/Sessio
 import { traced } from "../services/Tracing.js"
 import * as AuthMails from "./AuthMails.js"
 import { makeSender, markPasskeyVerified, withinRequest } from "./AuthRequestScope.js"
+import type * as BetterAuthLibrary from "./BetterAuthLibrary.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
-import { withClientErrors } from "./D1ClientErrors.js"
+
+/** Better Auth's values: what `BetterAuthLibrary` exports. */
+export type Library = typeof BetterAuthLibrary
+
+/**
+ * `BetterAuthLibrary`, bundled on its own (`npm run build:auth`, scripts/build-auth-library.ts) so
+ * that the worker's bundle does not even contain it: wrangler uploads it as a module beside the
+ * worker's, and workerd parses it when it is first imported, not when an isolate starts.
+ */
+const loadLibrary = (): Promise<Library> => import("./generated/better-auth.mjs" as string)
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database
@@ -133,6 +145,7 @@ const credentialOf = (headers: Headers): string | undefined => {
  * A refusal is answered as it is; an admitted attempt is settled with how the endpoint ended.
  */
 export const guardPlugin = (
+  { createAuthMiddleware, isAPIError }: Library,
   guard: AuthGuardService,
   run: <A>(effect: Effect.Effect<A>) => Promise<A>,
   userOf: (headers: Headers) => Effect.Effect<Option.Option<string>>
@@ -166,6 +179,7 @@ export const guardPlugin = (
 
 /** The Better Auth options this project runs with. */
 export const options = (
+  { APIError, bearer, magicLink, passkey, withClientErrors }: Library,
   config: BetterAuthConfigShape,
   session: SessionConfigShape,
   storage?: SecondaryStorage,
@@ -334,11 +348,20 @@ export const make = Effect.gen(function*() {
       const record = yield* Effect.orElseSucceed(store.lookup(token.value), () => Option.none())
       return Option.map(record, (r) => r.user.id)
     })
-  const auth = betterAuth(options(config, session, secondaryStorage(store, runtime), {
-    plugins: [guardPlugin(guard, run, userOf)],
-    onSessionDeleted: (token) => run(store.revoke(token)),
-    send: makeSender(mailer, runtime)
-  }))
+  const build = (library: Library) =>
+    library.betterAuth(options(library, config, session, secondaryStorage(store, runtime), {
+      plugins: [guardPlugin(library, guard, run, userOf)],
+      onSessionDeleted: (token) => run(store.revoke(token)),
+      send: makeSender(mailer, runtime, library.APIError)
+    }))
+  // Built once, by the first request that needs it. Each such request awaits an import of its own
+  // (no request awaits a promise another request created); the first to have it builds Better Auth.
+  let built: ReturnType<typeof build> | undefined
+  const betterAuth = Effect.suspend(() =>
+    built !== undefined
+      ? Effect.succeed(built)
+      : Effect.map(Effect.promise(loadLibrary), (library) => (built ??= build(library)))
+  )
   // A CryptoKey may be shared across requests; the promise importing it may not, so each request
   // that finds no key imports one and keeps it.
   let cachedKey: CryptoKey | undefined
@@ -371,26 +394,25 @@ export const make = Effect.gen(function*() {
       ? verifySigned(credential)
       : Effect.succeed(isSessionToken(credential) ? Option.some(credential) : Option.none())
 
-  return Auth.of({
-    handle: (request) =>
-      Effect.flatMap(Effect.runtime<never>(), (requestRuntime) =>
-        Effect.tryPromise({
-          try: () => withinRequest(requestRuntime, () => auth.handler(forNonBrowserClients(request))),
-          catch: (cause) => new AuthUnavailable({ message: `auth handler failed: ${String(cause)}` })
-        })).pipe(
-        Effect.flatMap(({ mailFailure, passkeyVerified, result: response }): Effect.Effect<Response, AuthUnavailable | MailerError> => {
-          if (passkeyVerified && response.status >= 400 && isPasskeyVerification(request.url)) {
-            return Effect.fail(new AuthUnavailable({ message: `passkey verified, then answered ${response.status}` }))
-          }
-          if (response.status < 500) return Effect.succeed(response)
-          if (mailFailure !== undefined) return Effect.fail(mailFailure)
-          if (!passkeyVerified && isPasskeyVerification(request.url)) return Effect.promise(() => clientFault(response))
-          return Effect.fail(new AuthUnavailable({ message: `auth handler answered ${response.status}` }))
-        }),
-        traced("Auth.handle")
-      ),
-    sessionToken
-  })
+  const handle: AuthService["handle"] = (request) =>
+    Effect.flatMap(Effect.all([betterAuth, Effect.runtime<never>()]), ([auth, requestRuntime]) =>
+      Effect.tryPromise({
+        try: () => withinRequest(requestRuntime, () => auth.handler(forNonBrowserClients(request))),
+        catch: (cause) => new AuthUnavailable({ message: `auth handler failed: ${String(cause)}` })
+      })).pipe(
+      Effect.flatMap(({ mailFailure, passkeyVerified, result: response }): Effect.Effect<Response, AuthUnavailable | MailerError> => {
+        if (passkeyVerified && response.status >= 400 && isPasskeyVerification(request.url)) {
+          return Effect.fail(new AuthUnavailable({ message: `passkey verified, then answered ${response.status}` }))
+        }
+        if (response.status < 500) return Effect.succeed(response)
+        if (mailFailure !== undefined) return Effect.fail(mailFailure)
+        if (!passkeyVerified && isPasskeyVerification(request.url)) return Effect.promise(() => clientFault(response))
+        return Effect.fail(new AuthUnavailable({ message: `auth handler answered ${response.status}` }))
+      }),
+      traced("Auth.handle")
+    )
+
+  return Auth.of({ handle, sessionToken })
 })
 
 /** Better Auth as the `Auth` service. */

@@ -2,8 +2,10 @@
 // behaviour (authentication before input, plain 400s, typed answers) without workerd.
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
+import { Api } from "../../src/http/Api.js"
 import { apiLayer } from "../../src/http/App.js"
 import * as Client from "../../src/http/Client.js"
 import * as RateLimit from "../../src/http/RateLimit.js"
@@ -76,6 +78,17 @@ describe("the API in Node, through the typed client", () => {
           expect([path, authorization, response.status]).toEqual([path, authorization, 401])
           expect(yield* Effect.promise(() => response.json())).toHaveProperty("error")
         }
+      }
+    }))
+
+  it.live("/openapi.json is the platform's document of the API, the same on every request", () =>
+    Effect.gen(function*() {
+      const expected = JSON.parse(JSON.stringify(OpenApi.fromApi(Api)))
+      for (let i = 0; i < 2; i++) {
+        const response = yield* Effect.promise(() => web.handler(new Request(`${origin}/openapi.json`)))
+        expect(response.status).toBe(200)
+        expect(response.headers.get("content-type")).toMatch(/^application\/json/)
+        expect(yield* Effect.promise(() => response.json())).toEqual(expected)
       }
     }))
 })

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest"
 import { makeWebHandler } from "../../src/http/App.js"
 import { readConfig } from "../../src/http/Config.js"
 import * as BetterAuth from "../../src/layers/BetterAuth.js"
+import * as BetterAuthLibrary from "../../src/layers/BetterAuthLibrary.js"
 import * as KvBinding from "../../src/layers/KvBinding.js"
 import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
 import { SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
@@ -90,6 +91,7 @@ describe("Better Auth never needs KV to be atomic", () => {
     const cfg = config()
     // updateAge 0: every get-session is due for a refresh, so the refresh path runs too.
     const auth = betterAuth(BetterAuth.options(
+      BetterAuthLibrary,
       { database: cfg.db, secret: cfg.secret, baseURL: cfg.baseURL },
       { expiresIn: Duration.days(7), updateAge: Duration.zero },
       spied

@@ -189,7 +189,6 @@ export const servicesLayer = (config: AppOptions): Layer.Layer<Services> =>
     ) as Context.Context<Services>
   }))
 
-/** The API with its handlers and middleware. */
 /**
  * The middleware, in one visible order, outermost first: request id, access log and JSON error
  * bodies on the way out; CORS (preflights answered here, never counted); rate limiting; input

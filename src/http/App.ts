@@ -56,8 +56,9 @@ export interface AppOptions extends AppConfig {
   /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
   readonly tracing?: boolean
   /**
-   * Answer the API's plain GET endpoints without the platform's router (`Direct`); on by default.
-   * Off, every request goes through the router, as the comparison tests do.
+   * Answer the API's plain GET endpoints without the platform's router (`Direct`), and Better
+   * Auth's routes around one fiber (`BetterAuthRoutes.answer`); on by default. Off, every request
+   * takes the platform's path and `BetterAuthRoutes.respond`, as the comparison tests do.
    */
   readonly direct?: boolean
 }
@@ -268,7 +269,7 @@ export const makeWebHandler = (config: AppOptions) => {
     handler: (received: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> => {
       const answer = (request: Request) =>
         authRoutes.matches(request.url)
-          ? runPromise(runtime, authRoutes.respond(request))
+          ? (config.direct === false ? runPromise(runtime, authRoutes.respond(request)) : authRoutes.answer(request, runtime))
           : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined)
       // Most requests (GET, HEAD, OPTIONS) have no body: nothing to read, no promise to wait on.
       if (received.body === null) return direct(received, ctx) ?? answer(received)

@@ -6,8 +6,11 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Cause, Context, Effect, Layer } from "effect"
+import { Cause, Context, Effect, Exit, FiberRefs, Layer } from "effect"
+import type { Runtime } from "effect"
 import { Auth } from "../services/Auth.js"
+import { runPromise, runtimeFork } from "../services/Isolated.js"
+import { TrustedOrigins } from "../services/TrustedOrigins.js"
 import { Authenticated } from "../services/CurrentUser.js"
 import * as Action from "./Action.js"
 import * as Actions from "./actions/index.js"
@@ -140,6 +143,12 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
   /** The answer to `request`; never fails (a failure is a logged 500). */
   readonly respond: (request: Request) => Effect.Effect<Response>
   /**
+   * The same answer, run from the worker's fetch handler on `runtime` (the worker's): the request
+   * id, CORS headers and the answer's conversion written in plain code around one fiber (the
+   * limiter, then Better Auth). Preflights, and requests while the access log is on, take `respond`.
+   */
+  readonly answer: (request: Request, runtime: Runtime.Runtime<never>) => Promise<Response>
+  /**
    * `response`, given to `request` before any route ran (e.g. a body over the cap), with the CORS
    * headers the request's origin gets, so a trusted page can read why it was refused.
    */
@@ -151,6 +160,7 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
       const auth = yield* Auth
       const decide = yield* RateLimit.makeDecide
       const cors = yield* Cors.make
+      const corsHeaders = Cors.simpleHeaders(yield* TrustedOrigins)
       const answer = (request: HttpServerRequest.HttpServerRequest) =>
         Effect.flatMap(decide(request), (verdict) => {
           if (verdict._tag === "Refused") return Effect.succeed(verdict.response)
@@ -162,30 +172,53 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
               HttpServerResponse.setHeaders(response, RateLimit.mergeFields(verdict.headers, pick(response.headers, verdict.headers))))
           )
         })
+      /** A response as workerd takes it; one whose headers cannot be set is still a JSON 500 with its id. */
+      const toWeb = (response: HttpServerResponse.HttpServerResponse, request: Request) =>
+        Effect.try(() => HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD" })).pipe(
+          Effect.catchAll((error) => {
+            const requestId = response.headers["x-request-id"] ?? ""
+            return Effect.as(
+              Effect.logError("response not converted", { requestId, error: String(error.error) }),
+              Response.json({ error: "Internal server error" }, { status: 500, headers: { "x-request-id": requestId } })
+            )
+          })
+        )
+
+      const respond = (request: Request) =>
+        Effect.suspend(() => {
+          const serverRequest = HttpServerRequest.fromWeb(request)
+          const answered = Observability.answer(serverRequest, toJsonError, cors.around(serverRequest, answer(serverRequest)))
+          return Effect.flatMap(answered, (response) => toWeb(response, request))
+        })
+
       return {
         matches: (url) => authPath.test(RateLimit.pathOf(url)),
+        respond,
+        answer: (request, runtime) => {
+          if (request.method === "OPTIONS" || Observability.accessLogOn(runtime)) return runPromise(runtime, respond(request))
+          const requestHeaders = request.headers
+          const requestId = Observability.requestIdOf({ "cf-ray": requestHeaders.get("cf-ray") ?? undefined })
+          const cors = corsHeaders(requestHeaders.get("origin"), request.url)
+          const headers = cors === undefined ? { "x-request-id": requestId } : { ...cors, "x-request-id": requestId }
+          const program = answer(HttpServerRequest.fromWeb(request)).pipe(
+            Effect.catchAllCause((cause) =>
+              Effect.as(Effect.logError("request failed", Cause.pretty(cause)), HttpServerResponse.empty({ status: 500 }))
+            ),
+            Effect.flatMap((response) => toWeb(HttpServerResponse.setHeaders(toJsonError(response), headers), request))
+          )
+          return new Promise((resolve) => {
+            runtimeFork(runtime, program, (refs, fiberId) =>
+              FiberRefs.updateAs(refs, { fiberId, fiberRef: Observability.currentRequestId, value: requestId })).addObserver(
+                (exit) => resolve(Exit.isSuccess(exit) ? exit.value : Response.json({ error: "Internal server error" }, { status: 500, headers }))
+              )
+          })
+        },
         withCors: (request, response) =>
           Effect.suspend(() => {
             const serverRequest = HttpServerRequest.fromWeb(request)
             return Effect.map(cors.around(serverRequest, Effect.succeed(passThrough(response))), (answer) =>
               HttpServerResponse.toWeb(answer))
           }),
-        respond: (request) =>
-          Effect.suspend(() => {
-            const serverRequest = HttpServerRequest.fromWeb(request)
-            const answered = Observability.answer(serverRequest, toJsonError, cors.around(serverRequest, answer(serverRequest)))
-            return Effect.flatMap(answered, (response) =>
-              Effect.try(() => HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD" })).pipe(
-                // E.g. a response whose headers cannot be set: still a JSON answer with its id.
-                Effect.catchAll((error) => {
-                  const requestId = response.headers["x-request-id"] ?? ""
-                  return Effect.as(
-                    Effect.logError("response not converted", { requestId, error: String(error.error) }),
-                    Response.json({ error: "Internal server error" }, { status: 500, headers: { "x-request-id": requestId } })
-                  )
-                })
-              ))
-          })
       }
     })
   )

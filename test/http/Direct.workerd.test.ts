@@ -92,4 +92,72 @@ describe("direct routes", () => {
       expect({ path, method, status: a.status, body: await a.text() }).toEqual({ path, method, status: b.status, body: await b.text() })
     }
   })
+
+  describe("Better Auth's routes, answered around one fiber", () => {
+    /** Each call from a client address of its own, so both see the same rate-limit counts. */
+    const authAnswer = async (handler: typeof direct.handler, path: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
+      const response = await handler(
+        new Request(`${worker}${path}`, {
+          method: init.method ?? "GET",
+          headers: { "cf-ray": "direct-test-3", "cf-connecting-ip": freshIp(), ...init.headers },
+          ...(init.body === undefined ? {} : { body: init.body })
+        })
+      )
+      const { "content-length": _length, date: _date, ...rest } = Object.fromEntries(response.headers)
+      return { status: response.status, headers: rest, body: await response.text() }
+    }
+
+    const authCases: ReadonlyArray<[string, string, () => { method?: string; headers?: Record<string, string>; body?: string }]> = [
+      ["get-session", "/api/auth/get-session", () => ({ headers: { authorization: `Bearer ${token}` } })],
+      ["get-session, from a trusted origin", "/api/auth/get-session", () => ({ headers: { authorization: `Bearer ${token}`, origin: app } })],
+      ["get-session, from an untrusted origin", "/api/auth/get-session", () => ({ headers: { authorization: `Bearer ${token}`, origin: "https://evil.example" } })],
+      ["get-session, signed token", "/api/auth/get-session", () => ({ headers: { authorization: `Bearer ${signed}` } })],
+      ["get-session, without a token", "/api/auth/get-session", () => ({})],
+      ["get-session, HEAD", "/api/auth/get-session", () => ({ method: "HEAD", headers: { authorization: `Bearer ${token}` } })],
+      ["an unknown route", "/api/auth/no-such-route", () => ({})],
+      ["a preflight", "/api/auth/sign-in/email", () => ({ method: "OPTIONS", headers: { origin: app, "access-control-request-method": "POST" } })],
+      ["a wrong password", "/api/auth/sign-in/email", () => ({
+        method: "POST",
+        headers: { origin: worker, "content-type": "application/json" },
+        body: JSON.stringify({ email: "nobody-direct@example.com", password: "not-the-password" })
+      })],
+      ["a body that is not JSON", "/api/auth/sign-in/email", () => ({
+        method: "POST",
+        headers: { origin: worker, "content-type": "application/json" },
+        body: "{not json"
+      })]
+    ]
+
+    it.each(authCases)("answer %s exactly as before", async (_name, path, init) => {
+      const before = await authAnswer(routed.handler, path, init())
+      const after = await authAnswer(direct.handler, path, init())
+      // A wrong password counts against the account: the second attempt has one place fewer.
+      if (before.headers["ratelimit"] !== undefined && path.endsWith("/sign-in/email")) {
+        expect(after.headers["ratelimit"]).toBe(before.headers["ratelimit"].replace(/"sign-in-account";r=(\d+)/, (_, r) => `"sign-in-account";r=${Number(r) - 1}`))
+        after.headers["ratelimit"] = before.headers["ratelimit"]
+      }
+      expect(after).toEqual(before)
+    })
+
+    it("refuse a spent bucket alike", async () => {
+      // Each worker counts its own burst (KV counters are per isolate between reads; see RateLimiterKv).
+      const fourthSignUp = async (handler: typeof direct.handler) => {
+        const ip = freshIp()
+        const signUp = () =>
+          handler(
+            new Request(`${worker}/api/auth/sign-up/email`, {
+              method: "POST",
+              headers: { "cf-ray": "direct-test-4", "cf-connecting-ip": ip, origin: worker, "content-type": "application/json" },
+              body: JSON.stringify({ email: "not-an-email", password: "x", name: "x" })
+            })
+          )
+        for (let i = 0; i < 3; i++) expect((await signUp()).status).toBe(400)
+        const refused = await signUp()
+        return { status: refused.status, body: await refused.text(), names: [...refused.headers.keys()].sort() }
+      }
+      const before = await fourthSignUp(routed.handler)
+      expect(before.status).toBe(429)
+      expect(await fourthSignUp(direct.handler)).toEqual(before)
+    })
+  })
 })

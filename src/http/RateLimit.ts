@@ -39,6 +39,20 @@ export type Verdict =
 const admittedUnlimited: Verdict = { _tag: "Admitted", headers: {} }
 
 /**
+ * The headers that name the client's address. Of a request from workerd, read from its own
+ * headers: the platform's `headers` record copies every header, which showed in the profile of an
+ * auth request.
+ */
+const addressHeaders = (request: HttpServerRequest.HttpServerRequest): Readonly<Record<string, string | undefined>> => {
+  const source = request.source
+  if (!(source instanceof Request)) return request.headers
+  return {
+    "cf-connecting-ip": source.headers.get("cf-connecting-ip") ?? undefined,
+    "x-forwarded-for": source.headers.get("x-forwarded-for") ?? undefined
+  }
+}
+
+/**
  * Counts a request in the client-address bucket of the rule covering it: the `Verdict`. Requests
  * no rule covers are admitted without I/O.
  */
@@ -49,7 +63,7 @@ export const makeDecide = Effect.gen(function*() {
   return (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Verdict> => {
     const rule = matchRule(settings.rules, normalizeEndpoint(pathOf(request.url)))
     if (rule === undefined) return Effect.succeed(admittedUnlimited)
-    const client = clientBucket(request.headers, settings.trustForwardedFor)
+    const client = clientBucket(addressHeaders(request), settings.trustForwardedFor)
     const counted: Array<Counted> = []
     return Effect.map(
       countIn(limiter, rule, counted, { key: `${client}:${rule.name}`, name: rule.name, policy: rule.policy, client }),

@@ -29,7 +29,8 @@ const kinds = [
   (u) => ({ url: "/api/auth/get-session", headers: { authorization: `Bearer ${u.token}`, "cf-connecting-ip": nextIp() }, check: (b) => b?.user?.email === u.email }),
   (u) => ({ url: "/api/actions/analytics-summary?days=7", headers: { authorization: `Bearer ${u.token}` }, check: (b) => typeof b.totalViews === "number" }),
   () => ({ url: "/api/me", headers: { authorization: "Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, expect: 401 }),
-  () => ({ url: "/api/actions/analytics-summary?days=-1", headers: {}, expect: 400 }),
+  // Authentication comes before input decoding: a bad parameter is a 400 for a signed-in user (a 401 without a token).
+  (u) => ({ url: "/api/actions/analytics-summary?days=-1", headers: { authorization: `Bearer ${u.token}` }, expect: 400 }),
   () => ({ url: "/%2e%2e/%ZZ", headers: {}, expect: 404 })
 ]
 

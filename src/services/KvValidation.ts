@@ -153,6 +153,8 @@ export const validateKey = (operation: KvOperation, key: string): Result<string>
 
 const bulk = (status: number, text: string) => `KV GET_BULK failed: ${status} ${text}`
 
+const noCacheTtl: KvBackendGetOptions = { cacheTtl: Option.none() }
+
 /**
  * Checks a read's `cacheTtl` in workerd's order: its conversion to a 32-bit integer comes before
  * anything else (`NaN` and `Infinity` become 0, fractions are truncated), the service's minimum
@@ -162,21 +164,23 @@ const validateRead = <K>(
   options: KvGetOptions | undefined,
   checkKeys: () => Result<K>,
   message: (text: string) => string
-): Result<readonly [K, KvBackendGetOptions]> =>
-  Either.gen(function*() {
-    const requested = options?.cacheTtl === undefined
-      ? Option.none<number>()
-      : Option.some(yield* toInt32("get", "InvalidCacheTtl", options.cacheTtl))
+): Result<readonly [K, KvBackendGetOptions]> => {
+  const cacheTtl = options?.cacheTtl
+  // Most reads name no cacheTtl: their keys are all there is to check.
+  if (cacheTtl === undefined) return Either.map(checkKeys(), (keys) => [keys, noCacheTtl] as const)
+  return Either.gen(function*() {
+    const requested = yield* toInt32("get", "InvalidCacheTtl", cacheTtl)
     const keys = yield* checkKeys()
-    if (Option.isSome(requested) && requested.value < KvLimits.minCacheTtlSeconds) {
+    if (requested < KvLimits.minCacheTtlSeconds) {
       yield* fail(
         "get",
         "InvalidCacheTtl",
-        message(`400 Invalid cache_ttl of ${requested.value}. Cache TTL must be at least ${KvLimits.minCacheTtlSeconds}.`)
+        message(`400 Invalid cache_ttl of ${requested}. Cache TTL must be at least ${KvLimits.minCacheTtlSeconds}.`)
       )
     }
-    return [keys, { cacheTtl: requested }] as const
+    return [keys, { cacheTtl: Option.some(requested) }] as const
   })
+}
 
 /** A single read (`get`, `getWithMetadata`, `getJson`): its key and its options. */
 export const validateGet = (key: string, options: KvGetOptions | undefined) =>

@@ -15,7 +15,7 @@
 //
 // The last line is one summary, ours/baseline for each figure, which the targets are stated in.
 //
-//   npm run bench                                          # defaults: 6 x 300, c=8, 3 startup, 5 cold
+//   npm run bench                                          # defaults: 6 x 300, c=8, 7 startup, 7 cold
 //   BENCH_ROUNDS=1 BENCH_REQUESTS=50 BENCH_STARTUP_SAMPLES=1 BENCH_COLD_SAMPLES=1 npm run bench  # quick
 //   BENCH_KINDS=auth npm run bench                         # only the kinds whose name contains "auth"
 //   BENCH_PORT=8787 BENCH_INSPECTOR_PORT=9229 npm run bench   # ports: these and the next one up
@@ -30,8 +30,8 @@ import {
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8)
-const STARTUP_SAMPLES = Number(process.env.BENCH_STARTUP_SAMPLES ?? 3)
-const COLD_SAMPLES = Number(process.env.BENCH_COLD_SAMPLES ?? 5)
+const STARTUP_SAMPLES = Number(process.env.BENCH_STARTUP_SAMPLES ?? 7)
+const COLD_SAMPLES = Number(process.env.BENCH_COLD_SAMPLES ?? 7)
 const state = mkdtempSync(join(tmpdir(), "bench-"))
 const targets = makeTargets(state)
 const names = ["ours", "baseline"]

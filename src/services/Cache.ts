@@ -9,6 +9,7 @@
  */
 import { Context, Duration, Effect, Schema } from "effect"
 import { hasLoneSurrogate, KvLimits, wtf8Encode, wtf8Length } from "./KvValidation.js"
+import { sha256Hex } from "./Digest.js"
 
 export interface CacheOptions {
   /** How long a computed value is fresh. Default 5 minutes. */
@@ -45,8 +46,6 @@ export class Cache extends Context.Tag("edge-auth-state/Cache")<Cache, CacheServ
 /** The marker of a digested key: `cache:sha256:<64 hex digits>`. */
 const digestPrefix = "sha256:"
 
-const toHex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("")
-
 /**
  * The KV key of a cache entry: `cache:<key>`, or `cache:sha256:<hex>` (the SHA-256 of the key's
  * bytes) when that would not be a KV key: longer than KV's 512 bytes (easy once user input is in
@@ -58,8 +57,5 @@ export const cacheKey = (key: string): Effect.Effect<string> => {
   if (wtf8Length(plain) <= KvLimits.maxKeyBytes && !key.startsWith(digestPrefix) && !hasLoneSurrogate(key)) {
     return Effect.succeed(plain)
   }
-  return Effect.map(
-    Effect.promise(() => crypto.subtle.digest("SHA-256", wtf8Encode(key))),
-    (digest) => `cache:${digestPrefix}${toHex(digest)}`
-  )
+  return Effect.map(sha256Hex(wtf8Encode(key)), (digest) => `cache:${digestPrefix}${digest}`)
 }

@@ -9,6 +9,7 @@
  * @module
  */
 import { Effect, Option } from "effect"
+import { sha256Hex } from "../../services/Digest.js"
 
 /** The email a parsed body names, as Better Auth looks it up. */
 export const accountEmail = (body: unknown): Option.Option<string> => {
@@ -17,11 +18,7 @@ export const accountEmail = (body: unknown): Option.Option<string> => {
 }
 
 /** The first 128 bits of the SHA-256 of `text`, hex. */
-export const digest = (text: string): Effect.Effect<string> =>
-  Effect.map(
-    Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))),
-    (hash) => Array.from(new Uint8Array(hash).slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join("")
-  )
+export const digest = (text: string): Effect.Effect<string> => sha256Hex(new TextEncoder().encode(text), 16)
 
 /** The account bucket key for a parsed body, if it names one. */
 export const accountOf = (body: unknown): Effect.Effect<Option.Option<string>> =>

@@ -78,17 +78,19 @@ export const make = Effect.gen(function*() {
     return fresh
   }
 
-  /** Writes the count if a second has passed since this isolate last wrote the key. */
-  const record = (kvKey: string, entry: LocalCount, window: ReturnType<typeof currentWindow>, now: number) => {
-    if (entry.count <= entry.written || now - entry.lastWriteAt < 1000) return Effect.void
-    const count = entry.count
-    entry.written = count
+  /** Writes this isolate's count of the window, and notes it as written now. */
+  const writeCount = (kvKey: string, entry: LocalCount, window: ReturnType<typeof currentWindow>, now: number) => {
+    entry.written = entry.count
     entry.lastWriteAt = now
-    return kv.put(kvKey, String(count), {
+    return kv.put(kvKey, String(entry.count), {
       expirationTtl: ttlCovering((window.end - now) / 1000),
       metadata: { windowStart: window.start, windowMillis: window.windowMillis }
     })
   }
+
+  /** Writes the count if a second has passed since this isolate last wrote the key. */
+  const record = (kvKey: string, entry: LocalCount, window: ReturnType<typeof currentWindow>, now: number) =>
+    entry.count <= entry.written || now - entry.lastWriteAt < 1000 ? Effect.void : writeCount(kvKey, entry, window, now)
 
   const consume = (key: string, policy: RateLimitPolicy) =>
     Effect.gen(function*() {
@@ -149,12 +151,7 @@ export const make = Effect.gen(function*() {
       if (entry === undefined || entry.windowStart !== window.start || entry.count === 0) return
       entry.count--
       if (entry.written <= entry.count) return
-      entry.written = entry.count
-      entry.lastWriteAt = now
-      yield* kv.put(`ratelimit:${key}`, String(entry.count), {
-        expirationTtl: ttlCovering((window.end - now) / 1000),
-        metadata: { windowStart: window.start, windowMillis: window.windowMillis }
-      })
+      yield* writeCount(`ratelimit:${key}`, entry, window, now)
     }).pipe(Effect.mapError(toLimiterError), traced("RateLimiter.release"))
 
   return RateLimiter.of({ consume, release })

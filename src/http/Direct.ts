@@ -25,7 +25,7 @@
  * @module
  */
 import type * as HttpApi from "@effect/platform/HttpApi"
-import * as HttpApiError from "@effect/platform/HttpApiError"
+import type * as HttpApiError from "@effect/platform/HttpApiError"
 import type * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
@@ -36,7 +36,7 @@ import type { Runtime } from "effect"
 import { Cause, Context, Effect, Either, Exit, FiberRef, FiberRefs, Option, ParseResult, Schema } from "effect"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
 import { runtimeFork } from "../services/Isolated.js"
-import { describeIssues, reasons } from "./JsonErrors.js"
+import { plainDecodeError, reasons } from "./JsonErrors.js"
 import * as Observability from "./Observability.js"
 
 /** A handler of one endpoint, as `HttpApiBuilder.group`'s `handle` takes it. */
@@ -231,10 +231,7 @@ export const make = <R>(
     return Option.none()
   }
 
-  const decodeError = (error: ParseResult.ParseError) => {
-    const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-    return new HttpApiError.HttpApiDecodeError({ issues, message: describeIssues(issues) })
-  }
+  const decodeError = (error: ParseResult.ParseError) => plainDecodeError(ParseResult.ArrayFormatter.formatErrorSync(error))
 
   /**
    * The JSON of a handler's answer that is a constant (`Effect.succeed` of a value made once, as

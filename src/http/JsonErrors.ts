@@ -60,6 +60,10 @@ export const describeIssues = (issues: ReadonlyArray<typeof HttpApiError.Issue.T
   return lines.length === 0 ? "The request does not match the endpoint's schema" : lines.join("; ")
 }
 
+/** The platform's decode error, its `message` in plain words (`describeIssues`). */
+export const plainDecodeError = (issues: ReadonlyArray<typeof HttpApiError.Issue.Type>) =>
+  new HttpApiError.HttpApiDecodeError({ issues, message: describeIssues(issues) })
+
 /**
  * A 400 for input that does not decode says which field is wrong in plain words (its `message`),
  * instead of the schema tree the platform writes there. Its shape stays the platform's
@@ -69,5 +73,5 @@ export const plainDecodeErrors = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Def
   Effect.catchIf(
     app,
     (error): error is E & HttpApiError.HttpApiDecodeError => error instanceof HttpApiError.HttpApiDecodeError,
-    (error) => Effect.fail(new HttpApiError.HttpApiDecodeError({ issues: error.issues, message: describeIssues(error.issues) }) as E)
+    (error) => Effect.fail(plainDecodeError(error.issues) as E)
   )

@@ -59,9 +59,14 @@ const memoryKv = (): KVNamespace => {
   } as unknown as KVNamespace
 }
 
-/** Better Auth's tables as the migration creates them, for its start-up schema check. */
-const { readFileSync } = (await import("node:fs" as string)) as { readFileSync(path: string, encoding: "utf8"): string }
-const tables = [...readFileSync("migrations/0001_better_auth.sql", "utf8").matchAll(/create table "(\w+)" \((.*)\);/g)].map(
+/** Better Auth's tables as the migrations create them, for its start-up schema check. */
+const { readdirSync, readFileSync } = (await import("node:fs" as string)) as {
+  readdirSync(path: string): Array<string>
+  readFileSync(path: string, encoding: "utf8"): string
+}
+const migrations = readdirSync("migrations").filter((name) => name.endsWith(".sql")).sort()
+  .map((name) => readFileSync(`migrations/${name}`, "utf8")).join("\n")
+const tables = [...migrations.matchAll(/create table "(\w+)" \((.*)\);/g)].map(
   ([, name, columns]) => ({
     name: name!,
     columns: columns!.split(/, (?=")/).map((column) => ({

@@ -26,7 +26,7 @@ import type { AuthGuardService, AuthOutcome } from "../services/AuthGuard.js"
 import { runPromise } from "../services/Isolated.js"
 import { Mailer } from "../services/Mailer.js"
 import type { Mail, MailerError } from "../services/Mailer.js"
-import { isSessionToken, SessionConfig, SessionStore } from "../services/SessionStore.js"
+import { isSessionToken, plainStorage, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
 import * as AuthMails from "./AuthMails.js"
@@ -119,7 +119,8 @@ export const secondaryStorage = (store: SessionStoreService, runtime: Runtime.Ru
   // Better Auth sees the store's own error (a SessionStoreError), not a FiberFailure wrapper.
   const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => runPromise(runtime, effect)
   return {
-    get: (key) => run(Effect.map(store.storage.get(key), Option.getOrNull)),
+    // The read on every auth request: the store's promise face when it has one (see `PlainFace`).
+    get: plainStorage.of(store)?.get ?? ((key) => run(Effect.map(store.storage.get(key), Option.getOrNull))),
     set: (key, value, ttl) => run(store.storage.set(key, value, ttl)),
     delete: (key) => run(store.storage.delete(key)),
     getAndDelete: () => {

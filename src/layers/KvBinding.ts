@@ -11,6 +11,7 @@ import { Effect, Layer, Option } from "effect"
 import { Kv, KvError } from "../services/Kv.js"
 import type { KvBackend, KvErrorReason, KvListKey, KvOperation } from "../services/Kv.js"
 import { make as makeKv } from "../services/KvMake.js"
+import type { KvPlainBackend } from "../services/KvMake.js"
 import { kvFailedMessage } from "../services/KvValidation.js"
 
 const reasonOf = (status: number, text: string): KvErrorReason => {
@@ -46,15 +47,44 @@ export const fromBindingError = (operation: KvOperation, cause: unknown): KvErro
 const call = <A>(operation: KvOperation, f: () => Promise<A>) =>
   Effect.tryPromise({ try: f, catch: (cause) => fromBindingError(operation, cause) })
 
+/** `f()`, its rejection (or a throw) as a `KvError`. */
+const plainCall = <A>(operation: KvOperation, f: () => Promise<A>): Promise<A> => {
+  try {
+    return f().catch((cause: unknown) => Promise.reject(fromBindingError(operation, cause)))
+  } catch (cause) {
+    return Promise.reject(fromBindingError(operation, cause))
+  }
+}
+
 const readOptions = (cacheTtl: Option.Option<number>) =>
   Option.match(cacheTtl, { onNone: () => ({}), onSome: (cacheTtl) => ({ cacheTtl }) })
 
+/**
+ * The binding's single read and write as promises: the `plain` face the hot paths use (see
+ * `KvMake.plain`), and what the Effect backend's `get` and `put` run.
+ */
+const plainBackend = (binding: KVNamespace): KvPlainBackend => ({
+  get: (key, { cacheTtl }) =>
+    plainCall("get", () => binding.getWithMetadata(key, { type: "text", ...readOptions(cacheTtl) })).then(({ metadata, value }) =>
+      value === null ? Option.none() : Option.some({ value, metadata: Option.fromNullable(metadata as unknown) })),
+  put: (key, value, { expiration, expirationTtl, metadataJson }) =>
+    plainCall("put", () =>
+      binding.put(key, value, {
+        ...Option.match(expirationTtl, { onNone: () => ({}), onSome: (expirationTtl) => ({ expirationTtl }) }),
+        ...Option.match(expiration, { onNone: () => ({}), onSome: (expiration) => ({ expiration }) }),
+        ...Option.match(metadataJson, { onNone: () => ({}), onSome: (json) => ({ metadata: JSON.parse(json) as unknown }) })
+      }))
+})
+
+/** The promise's value, its rejection (a `KvError`, see `plainCall`) as the failure. */
+const fromPlain = <A>(operation: KvOperation, f: () => Promise<A>): Effect.Effect<A, KvError> =>
+  Effect.tryPromise({ try: f, catch: (error) => (error instanceof KvError ? error : fromBindingError(operation, error)) })
+
 /** A Kv over `binding`. */
 export const make = (binding: KVNamespace): Kv["Type"] => {
+  const plain = plainBackend(binding)
   const backend: KvBackend = {
-    get: (key, { cacheTtl }) =>
-      Effect.map(call("get", () => binding.getWithMetadata(key, { type: "text", ...readOptions(cacheTtl) })), ({ metadata, value }) =>
-        value === null ? Option.none() : Option.some({ value, metadata: Option.fromNullable(metadata as unknown) })),
+    get: (key, options) => fromPlain("get", () => plain.get(key, options)),
 
     getMany: (keys, { cacheTtl }) =>
       Effect.map(call("get", () => binding.get(keys as Array<string>, { type: "text", ...readOptions(cacheTtl) })), (found) => {
@@ -63,13 +93,7 @@ export const make = (binding: KVNamespace): Kv["Type"] => {
         return result
       }),
 
-    put: (key, value, { expiration, expirationTtl, metadataJson }) =>
-      call("put", () =>
-        binding.put(key, value, {
-          ...Option.match(expirationTtl, { onNone: () => ({}), onSome: (expirationTtl) => ({ expirationTtl }) }),
-          ...Option.match(expiration, { onNone: () => ({}), onSome: (expiration) => ({ expiration }) }),
-          ...Option.match(metadataJson, { onNone: () => ({}), onSome: (json) => ({ metadata: JSON.parse(json) as unknown }) })
-        })),
+    put: (key, value, options) => fromPlain("put", () => plain.put(key, value, options)),
 
     delete: (key) => call("delete", () => binding.delete(key)),
 
@@ -91,7 +115,7 @@ export const make = (binding: KVNamespace): Kv["Type"] => {
         }
       )
   }
-  return makeKv(backend)
+  return makeKv(backend, plain)
 }
 
 /** Kv over the given binding. */

@@ -9,11 +9,13 @@
  */
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
 import { Kv, storeFailureReason } from "../services/Kv.js"
-import type { KvError } from "../services/Kv.js"
+import type { KvError, KvValueWithMetadata } from "../services/Kv.js"
+import * as KvMake from "../services/KvMake.js"
 import { ttlCovering } from "../services/KvValidation.js"
 import {
   isRefreshDue,
   isSessionToken,
+  plainStorage,
   SessionConfig,
   SessionRecord,
   sessionKey,
@@ -33,6 +35,12 @@ const decodeRecord = Schema.decodeUnknownOption(Schema.parseJson(SessionRecord))
 /** A reference in Better Auth's per-user list of active sessions. */
 const ActiveSessions = Schema.parseJson(Schema.Array(Schema.Struct({ token: Schema.String, expiresAt: Schema.Number })))
 
+/** The value of `entry` unless its recorded expiry has passed at `now`. */
+const liveValue = (entry: KvValueWithMetadata, now: number): Option.Option<string> => {
+  const expiry = Option.flatMap(entry.metadata, decodeExpiry)
+  return Option.isSome(expiry) && expiry.value.expiresAt <= now ? Option.none() : Option.some(entry.value)
+}
+
 const toStoreError = (error: KvError | SessionIndexError) =>
   new SessionStoreError({ reason: error._tag === "KvError" ? storeFailureReason(error) : error.reason, message: error.message })
 
@@ -40,17 +48,19 @@ export const make = Effect.gen(function*() {
   const kv = yield* Kv
   const config = yield* SessionConfig
   const index = yield* Effect.serviceOption(SessionIndex)
+  // Better Auth's storage reads, the hot path of every auth request, as promises (see `PlainFace`).
+  const clock = yield* Effect.clock
+  const kvPlain = KvMake.plain(kv, yield* Effect.runtime<never>())
+  const plainGet = (key: string): Promise<string | null> =>
+    kvPlain.getWithMetadata(storageKey(key)).then(
+      (entry) => (Option.isNone(entry) ? null : Option.getOrNull(liveValue(entry.value, clock.unsafeCurrentTimeMillis()))),
+      (error: KvError) => Promise.reject(toStoreError(error))
+    )
 
   /** A value whose recorded expiry has not passed. */
   const readLive = (key: string) =>
-    Effect.gen(function*() {
-      const entry = yield* kv.getWithMetadata(key)
-      if (Option.isNone(entry)) return Option.none<string>()
-      const now = yield* Clock.currentTimeMillis
-      const expiry = Option.flatMap(entry.value.metadata, decodeExpiry)
-      if (Option.isSome(expiry) && expiry.value.expiresAt <= now) return Option.none<string>()
-      return Option.some(entry.value.value)
-    })
+    Effect.flatMap(kv.getWithMetadata(key), (entry) =>
+      Option.isNone(entry) ? Effect.succeedNone : Effect.map(Clock.currentTimeMillis, (now) => liveValue(entry.value, now)))
 
   /** Writes `value` to live `ttlSeconds` (or forever when undefined); 0 or less deletes. */
   const writeLive = (key: string, value: string, ttlSeconds: number | undefined) =>
@@ -210,7 +220,7 @@ export const make = Effect.gen(function*() {
       )
     }).pipe(Effect.mapError(toStoreError), traced("SessionStore.refresh"))
 
-  return SessionStore.of({
+  return plainStorage.attach(SessionStore.of({
     lookup,
     refresh,
     revoke: (token) => (isSessionToken(token) ? Effect.mapError(endSession(token), toStoreError) : Effect.void),
@@ -222,7 +232,7 @@ export const make = Effect.gen(function*() {
           : Effect.mapError(writeLive(storageKey(key), value, ttlSeconds), toStoreError),
       delete: (key) => Effect.mapError(isSessionToken(key) ? endSession(key) : kv.delete(storageKey(key)), toStoreError)
     }
-  })
+  }), { get: plainGet })
 })
 
 /**

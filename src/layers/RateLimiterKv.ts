@@ -16,11 +16,13 @@
  * @module
  */
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
-import { Kv, storeFailureReason } from "../services/Kv.js"
-import type { KvError } from "../services/Kv.js"
+import { Kv, KvError, storeFailureReason } from "../services/Kv.js"
+import type { KvPutOptions, KvValueWithMetadata } from "../services/Kv.js"
+import * as KvMake from "../services/KvMake.js"
+import { runPromise } from "../services/Isolated.js"
 import { ttlCovering } from "../services/KvValidation.js"
-import { currentWindow, RateLimiter, RateLimiterError } from "../services/RateLimiter.js"
-import type { RateLimitPolicy } from "../services/RateLimiter.js"
+import { currentWindow, plainConsume, RateLimiter, RateLimiterError } from "../services/RateLimiter.js"
+import type { ConsumePlain, RateLimitDecision, RateLimitPolicy } from "../services/RateLimiter.js"
 import { traced } from "../services/Tracing.js"
 
 const WindowMetadata = Schema.Struct({ windowStart: Schema.Number, windowMillis: Schema.Number })
@@ -40,6 +42,26 @@ interface LocalCount {
 const maxLocalKeys = 10_000
 /** When full, forgetting goes down to this many, so that it happens once per thousand new keys. */
 const pruneTo = 9_000
+
+type Window = ReturnType<typeof currentWindow>
+
+/** A count this isolate owes KV. */
+interface PendingWrite {
+  readonly key: string
+  readonly value: string
+  readonly options: KvPutOptions
+}
+
+/** One request's count: decided without I/O, or decided by one read of its bucket. */
+type Step =
+  | { readonly _tag: "Decided"; readonly decision: RateLimitDecision; readonly write: PendingWrite | undefined }
+  | {
+    readonly _tag: "Read"
+    readonly kvKey: string
+    readonly settle: (
+      stored: Option.Option<KvValueWithMetadata>
+    ) => { readonly decision: RateLimitDecision; readonly write: PendingWrite | undefined }
+  }
 
 const toLimiterError = (error: KvError) => new RateLimiterError({ reason: storeFailureReason(error), message: error.message })
 
@@ -67,7 +89,7 @@ export const make = Effect.gen(function*() {
     forget(() => true)
   }
 
-  const entryFor = (key: string, window: ReturnType<typeof currentWindow>, now: number): LocalCount => {
+  const entryFor = (key: string, window: Window, now: number): LocalCount => {
     const existing = local.get(key)
     if (existing !== undefined && existing.windowStart === window.start) return existing
     prune(now)
@@ -78,65 +100,111 @@ export const make = Effect.gen(function*() {
     return fresh
   }
 
-  /** Writes this isolate's count of the window, and notes it as written now. */
-  const writeCount = (kvKey: string, entry: LocalCount, window: ReturnType<typeof currentWindow>, now: number) => {
+  /** This isolate's count of the window, as a write to make now; the count is noted as written. */
+  const writeOf = (kvKey: string, entry: LocalCount, window: Window, now: number): PendingWrite => {
     entry.written = entry.count
     entry.lastWriteAt = now
-    return kv.put(kvKey, String(entry.count), {
-      expirationTtl: ttlCovering((window.end - now) / 1000),
-      metadata: { windowStart: window.start, windowMillis: window.windowMillis }
-    })
+    return {
+      key: kvKey,
+      value: String(entry.count),
+      options: { expirationTtl: ttlCovering((window.end - now) / 1000), metadata: { windowStart: window.start, windowMillis: window.windowMillis } }
+    }
   }
 
-  /** Writes the count if a second has passed since this isolate last wrote the key. */
-  const record = (kvKey: string, entry: LocalCount, window: ReturnType<typeof currentWindow>, now: number) =>
-    entry.count <= entry.written || now - entry.lastWriteAt < 1000 ? Effect.void : writeCount(kvKey, entry, window, now)
+  /** The count's write, if a second has passed since this isolate last wrote the key. */
+  const recordOf = (kvKey: string, entry: LocalCount, window: Window, now: number) =>
+    entry.count <= entry.written || now - entry.lastWriteAt < 1000 ? undefined : writeOf(kvKey, entry, window, now)
+
+  const put = (write: PendingWrite) => kv.put(write.key, write.value, write.options)
+
+  /**
+   * The count of one request, without I/O: its place is reserved (or refused) here, synchronously,
+   * before anything is read. Either the decision is already made (the window is spent here), or it
+   * waits on one read of the bucket (`settle`). Each comes with the write it owes KV, if any. The
+   * Effect `consume` and the plain one (`PlainFace`) drive the same steps.
+   */
+  const begin = (key: string, policy: RateLimitPolicy, now: number): Step => {
+    const window = currentWindow(policy, now)
+    const kvKey = `ratelimit:${key}`
+    const decide = (count: number, allowed: boolean): RateLimitDecision => ({
+      allowed,
+      limit: policy.limit,
+      remaining: Math.max(0, policy.limit - count),
+      resetAfter: Duration.millis(window.end - now)
+    })
+
+    // Reserve this request's place before any I/O: nothing can run between check and update.
+    const entry = entryFor(key, window, now)
+    if (entry.count >= policy.limit) {
+      // Spent here already: deny without reading KV; write only a count a pause held back.
+      return { _tag: "Decided", decision: decide(entry.count, false), write: recordOf(kvKey, entry, window, now) }
+    }
+    entry.count++
+    const reserved = entry.count
+
+    return {
+      _tag: "Read",
+      kvKey,
+      settle: (stored) => {
+        const storedCount = Option.match(stored, {
+          onNone: () => 0,
+          onSome: ({ metadata, value }) =>
+            Option.match(Option.flatMap(metadata, decodeWindow), {
+              onNone: () => 0,
+              onSome: (w) => (w.windowStart === window.start ? Number.parseInt(value, 10) || 0 : 0)
+            })
+        })
+        if (storedCount >= policy.limit) {
+          // Other isolates spent the window: give the place back as a denial.
+          entry.count = Math.max(entry.count, storedCount)
+          return { decision: decide(storedCount, false), write: undefined }
+        }
+        entry.count = Math.max(entry.count, storedCount + 1)
+        return { decision: decide(Math.max(reserved, storedCount + 1), true), write: recordOf(kvKey, entry, window, now) }
+      }
+    }
+  }
+
+  const slidingWindow = "RateLimiterKv counts fixed windows only: count a sliding window with the Durable Object backend"
+  const notRecorded = (error: KvError) => Effect.logWarning("rate limit counter not recorded", error.message)
 
   const consume = (key: string, policy: RateLimitPolicy) =>
-    Effect.gen(function*() {
-      if (policy.algorithm === "sliding-window") {
-        return yield* Effect.dieMessage("RateLimiterKv counts fixed windows only: count a sliding window with the Durable Object backend")
-      }
-      const now = yield* Clock.currentTimeMillis
-      const window = currentWindow(policy, now)
-      const kvKey = `ratelimit:${key}`
-      const decide = (count: number, allowed: boolean) => ({
-        allowed,
-        limit: policy.limit,
-        remaining: Math.max(0, policy.limit - count),
-        resetAfter: Duration.millis(window.end - now)
+    Effect.suspend(() => {
+      if (policy.algorithm === "sliding-window") return Effect.dieMessage(slidingWindow)
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const step = begin(key, policy, now)
+        if (step._tag === "Decided") {
+          return step.write === undefined ? Effect.succeed(step.decision) : Effect.as(Effect.catchAll(put(step.write), notRecorded), step.decision)
+        }
+        return Effect.flatMap(kv.getWithMetadata(step.kvKey), (stored) => {
+          const { decision, write } = step.settle(stored)
+          return write === undefined ? Effect.succeed(decision) : Effect.as(put(write), decision)
+        })
       })
-
-      // Reserve this request's place before any I/O: nothing can run between check and update.
-      const entry = entryFor(key, window, now)
-      if (entry.count >= policy.limit) {
-        // Spent here already: deny without reading KV; write only a count a pause held back.
-        yield* record(kvKey, entry, window, now).pipe(
-          Effect.catchAll((error) => Effect.logWarning("rate limit counter not recorded", error.message))
-        )
-        return decide(entry.count, false)
-      }
-      entry.count++
-      const reserved = entry.count
-
-      const stored = yield* kv.getWithMetadata(kvKey)
-      const storedCount = Option.match(stored, {
-        onNone: () => 0,
-        onSome: ({ metadata, value }) =>
-          Option.match(Option.flatMap(metadata, decodeWindow), {
-            onNone: () => 0,
-            onSome: (w) => (w.windowStart === window.start ? Number.parseInt(value, 10) || 0 : 0)
-          })
-      })
-      if (storedCount >= policy.limit) {
-        // Other isolates spent the window: give the place back as a denial.
-        entry.count = Math.max(entry.count, storedCount)
-        return decide(storedCount, false)
-      }
-      entry.count = Math.max(entry.count, storedCount + 1)
-      yield* record(kvKey, entry, window, now)
-      return decide(Math.max(reserved, storedCount + 1), true)
     }).pipe(Effect.mapError(toLimiterError), traced("RateLimiter.consume"))
+
+  // The same count as plain promise code over the same Kv, for the auth routes (see `PlainFace`).
+  const runtime = yield* Effect.runtime<never>()
+  const clock = yield* Effect.clock
+  const kvPlain = KvMake.plain(kv, runtime)
+  const runHere = (effect: Effect.Effect<void>) => runPromise(runtime, effect)
+  const putPlain = (write: PendingWrite) => kvPlain.put(write.key, write.value, write.options)
+  const consumePlain: ConsumePlain = async (key, policy, run = runHere) => {
+    if (policy.algorithm === "sliding-window") return runPromise(runtime, consume(key, policy))
+    const now = clock.unsafeCurrentTimeMillis()
+    const step = begin(key, policy, now)
+    if (step._tag === "Decided") {
+      if (step.write !== undefined) await putPlain(step.write).catch((error: KvError) => run(notRecorded(error)))
+      return step.decision
+    }
+    try {
+      const { decision, write } = step.settle(await kvPlain.getWithMetadata(step.kvKey))
+      if (write !== undefined) await putPlain(write)
+      return decision
+    } catch (error) {
+      throw error instanceof KvError ? toLimiterError(error) : error
+    }
+  }
 
   /**
    * Takes one place back from this isolate's count and writes the lower count at once (a release
@@ -151,10 +219,10 @@ export const make = Effect.gen(function*() {
       if (entry === undefined || entry.windowStart !== window.start || entry.count === 0) return
       entry.count--
       if (entry.written <= entry.count) return
-      yield* writeCount(`ratelimit:${key}`, entry, window, now)
+      yield* put(writeOf(`ratelimit:${key}`, entry, window, now))
     }).pipe(Effect.mapError(toLimiterError), traced("RateLimiter.release"))
 
-  return RateLimiter.of({ consume, release })
+  return plainConsume.attach(RateLimiter.of({ consume, release }), consumePlain)
 })
 
 /** The rate limiter over the Kv in context. Its in-isolate state lives as long as the layer. */

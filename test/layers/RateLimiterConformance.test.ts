@@ -6,7 +6,7 @@ import * as RateLimiterDurableObject from "../../src/layers/RateLimiterDurableOb
 import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
 import { RateLimiter } from "../../src/services/RateLimiter.js"
 import type { RateLimiterService } from "../../src/services/RateLimiter.js"
-import { limiterCases } from "./RateLimiterConformance.js"
+import { limiterCases, throughPlainFace } from "./RateLimiterConformance.js"
 
 /**
  * A stand-in for the Rate Limiting binding as Miniflare simulates it (fixed windows aligned to the
@@ -51,6 +51,7 @@ const fakeBindings = () => {
 
 const backends: ReadonlyArray<readonly [string, () => Layer.Layer<RateLimiter>]> = [
   ["kv (KvMemory)", () => RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer))],
+  ["kv (KvMemory), counted by its plain face", () => throughPlainFace(RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer)))],
   ["durable-object (its counting, in memory)", () => RateLimiterDurableObject.layerMemory],
   ["binding (a stand-in with Miniflare's counting)", fakeBindings]
 ]

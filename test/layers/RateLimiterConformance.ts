@@ -5,7 +5,23 @@
  */
 import { Duration, Effect, TestClock } from "effect"
 import { expect } from "vitest"
-import type { RateLimitPolicy, RateLimiterService } from "../../src/services/RateLimiter.js"
+import { Layer } from "effect"
+import { plainConsume, RateLimiter } from "../../src/services/RateLimiter.js"
+import type { RateLimiterError, RateLimitPolicy, RateLimiterService } from "../../src/services/RateLimiter.js"
+
+/**
+ * The limiter `layer` builds, counted through its plain face (`PlainFace`): the promise code the
+ * auth routes use instead of `consume`, held to the same cases.
+ */
+export const throughPlainFace = (layer: Layer.Layer<RateLimiter>): Layer.Layer<RateLimiter> =>
+  Layer.effect(
+    RateLimiter,
+    Effect.map(RateLimiter, (limiter): RateLimiterService => {
+      const consume = plainConsume.of(limiter)
+      if (consume === undefined) throw new Error("this limiter has no plain face")
+      return { consume: (key, policy) => Effect.tryPromise({ try: () => consume(key, policy), catch: (error) => error as RateLimiterError }) }
+    })
+  ).pipe(Layer.provide(layer))
 
 export interface LimiterCase {
   readonly name: string

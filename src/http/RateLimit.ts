@@ -13,10 +13,11 @@ import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
-import { RateLimiter } from "../services/RateLimiter.js"
+import { consumePlainOf, RateLimiter } from "../services/RateLimiter.js"
 import { jsonError } from "./JsonErrors.js"
 import { clientBucket } from "./ratelimit/ClientAddress.js"
-import { countIn } from "./ratelimit/Count.js"
+import { countIn, countInPlain } from "./ratelimit/Count.js"
+import type { Refusal } from "./ratelimit/Count.js"
 import { normalizeEndpoint, pathOf } from "./ratelimit/Endpoint.js"
 import type { Counted } from "./ratelimit/Headers.js"
 import { rateLimitFields } from "./ratelimit/Headers.js"
@@ -38,19 +39,31 @@ export type Verdict =
 
 const admittedUnlimited: Verdict = { _tag: "Admitted", headers: {} }
 
+/** The headers that name the client's address, read from workerd's request (not a copy of all). */
+const addressHeaders = (headers: Headers): Readonly<Record<string, string | undefined>> => ({
+  "cf-connecting-ip": headers.get("cf-connecting-ip") ?? undefined,
+  "x-forwarded-for": headers.get("x-forwarded-for") ?? undefined
+})
+
 /**
- * The headers that name the client's address. Of a request from workerd, read from its own
- * headers: the platform's `headers` record copies every header, which showed in the profile of an
- * auth request.
+ * The platform's `headers` record copies every header, which showed in the profile of an auth
+ * request: a request from workerd is read from its own headers.
  */
-const addressHeaders = (request: HttpServerRequest.HttpServerRequest): Readonly<Record<string, string | undefined>> => {
-  const source = request.source
-  if (!(source instanceof Request)) return request.headers
-  return {
-    "cf-connecting-ip": source.headers.get("cf-connecting-ip") ?? undefined,
-    "x-forwarded-for": source.headers.get("x-forwarded-for") ?? undefined
-  }
+const addressHeadersOf = (request: HttpServerRequest.HttpServerRequest): Readonly<Record<string, string | undefined>> =>
+  request.source instanceof Request ? addressHeaders(request.source.headers) : request.headers
+
+/** The bucket of the rule covering a request to `url`, or none: requests no rule covers are not counted. */
+const bucketOf = (settings: RateLimitRules["Type"], url: string, headers: () => Readonly<Record<string, string | undefined>>) => {
+  const rule = matchRule(settings.rules, normalizeEndpoint(pathOf(url)))
+  if (rule === undefined) return undefined
+  const client = clientBucket(headers(), settings.trustForwardedFor)
+  return { rule, bucket: { key: `${client}:${rule.name}`, name: rule.name, policy: rule.policy, client } }
 }
+
+const verdictOf = (refusal: Refusal | undefined, counted: ReadonlyArray<Counted>): Verdict =>
+  refusal !== undefined
+    ? { _tag: "Refused", response: jsonError(refusal.status, refusal.error, refusal.headers) }
+    : { _tag: "Admitted", headers: counted.length > 0 ? rateLimitFields(counted) : {} }
 
 /**
  * Counts a request in the client-address bucket of the rule covering it: the `Verdict`. Requests
@@ -61,17 +74,26 @@ export const makeDecide = Effect.gen(function*() {
   const settings = yield* RateLimitRules
 
   return (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Verdict> => {
-    const rule = matchRule(settings.rules, normalizeEndpoint(pathOf(request.url)))
-    if (rule === undefined) return Effect.succeed(admittedUnlimited)
-    const client = clientBucket(addressHeaders(request), settings.trustForwardedFor)
+    const found = bucketOf(settings, request.url, () => addressHeadersOf(request))
+    if (found === undefined) return Effect.succeed(admittedUnlimited)
     const counted: Array<Counted> = []
-    return Effect.map(
-      countIn(limiter, rule, counted, { key: `${client}:${rule.name}`, name: rule.name, policy: rule.policy, client }),
-      (refusal): Verdict =>
-        refusal !== undefined
-          ? { _tag: "Refused", response: jsonError(refusal.status, refusal.error, refusal.headers) }
-          : { _tag: "Admitted", headers: counted.length > 0 ? rateLimitFields(counted) : {} }
-    )
+    return Effect.map(countIn(limiter, found.rule, counted, found.bucket), (refusal) => verdictOf(refusal, counted))
+  }
+})
+
+/**
+ * The same verdict from promise code (the auth routes' plain path, see `PlainFace`): counted with
+ * the limiter's plain `consume`, what it logs run with `run` (the request's context).
+ */
+export const makeDecidePlain = Effect.gen(function*() {
+  const consume = consumePlainOf(yield* RateLimiter, yield* Effect.runtime<never>())
+  const settings = yield* RateLimitRules
+
+  return (request: Request, run: (effect: Effect.Effect<void>) => Promise<void>): Verdict | Promise<Verdict> => {
+    const found = bucketOf(settings, request.url, () => addressHeaders(request.headers))
+    if (found === undefined) return admittedUnlimited
+    const counted: Array<Counted> = []
+    return countInPlain(consume, run, found.rule, counted, found.bucket).then((refusal) => verdictOf(refusal, counted))
   }
 })
 

@@ -6,10 +6,11 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Cause, Context, Effect, Exit, FiberRefs, Layer } from "effect"
-import type { Runtime } from "effect"
-import { Auth } from "../services/Auth.js"
-import { runPromise, runtimeFork } from "../services/Isolated.js"
+import { Cause, Context, Effect, Layer, Runtime } from "effect"
+import { Auth, AuthUnavailable, handlePlainOf } from "../services/Auth.js"
+import { runPromise } from "../services/Isolated.js"
+import { MailerError } from "../services/Mailer.js"
+import { Tracing } from "../services/Tracing.js"
 import { TrustedOrigins } from "../services/TrustedOrigins.js"
 import { Authenticated } from "../services/CurrentUser.js"
 import * as Action from "./Action.js"
@@ -74,12 +75,13 @@ const isJsonObject = (text: string) => {
  * Better Auth's answer as JSON whenever it is an error: its empty 404s (unknown or disabled
  * routes), its `application/json` answers with no body, and its HTML error page (a 400 here,
  * `{"error": <its code>}`). Its `{ message, code }` bodies pass through. Error bodies are small.
+ * `undefined` when `response` is not an error (most answers): nothing to read, no promise.
  */
-const jsonErrors = (request: Request, response: Response): Effect.Effect<Response> => {
+const jsonErrors = (request: Request, response: Response): Promise<Response> | undefined => {
   const type = response.headers.get("content-type") ?? ""
   const html = /text\/html/i.test(type)
-  if (response.status < 400 && !html) return Effect.succeed(response)
-  return Effect.promise(async () => {
+  if (response.status < 400 && !html) return undefined
+  return (async () => {
     if (!html && /json/i.test(type) && isJsonObject(await response.clone().text())) return response
     await response.body?.cancel().catch(() => undefined)
     const headers = new Headers(response.headers)
@@ -89,26 +91,27 @@ const jsonErrors = (request: Request, response: Response): Effect.Effect<Respons
     const code = html ? new URL(request.url).searchParams.get("error") : null
     const error = html ? (code !== null && /^[A-Za-z0-9_-]{1,64}$/.test(code) ? code : "Error") : (reasons[response.status] ?? "Error")
     return new Response(JSON.stringify({ error }), { status: html ? 400 : response.status, headers })
-  })
+  })()
 }
 
 /**
- * Better Auth's answer to `request`; when it cannot answer, the client gets a 503. A mail that
- * could not be sent was logged where it failed; the client is told so, and when to try again.
+ * When Better Auth cannot answer, the client gets a 503. A mail that could not be sent was logged
+ * where it failed; the client is told so, and when to try again.
  */
+const authFailure = (error: AuthUnavailable | MailerError): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+  error._tag === "AuthUnavailable"
+    ? Effect.as(Effect.logError("auth provider unavailable", error.message), jsonError(503, "Service unavailable"))
+    : Effect.succeed(jsonError(503, "Email could not be sent", error.reason === "Unavailable" ? { "retry-after": "60" } : {}))
+
+/** Better Auth's answer to `request` (see `jsonErrors` and `authFailure`). */
 const authRoute = (auth: Auth["Type"], request: Request) =>
   auth.handle(request).pipe(
-    Effect.flatMap((response) => jsonErrors(request, response)),
+    Effect.flatMap((response) => {
+      const rewritten = jsonErrors(request, response)
+      return rewritten === undefined ? Effect.succeed(response) : Effect.promise(() => rewritten)
+    }),
     Effect.map(passThrough),
-    Effect.catchTags({
-      AuthUnavailable: (error) =>
-        Effect.zipRight(
-          Effect.logError("auth provider unavailable", error.message),
-          Effect.succeed(jsonError(503, "Service unavailable"))
-        ),
-      MailerError: (error) =>
-        Effect.succeed(jsonError(503, "Email could not be sent", error.reason === "Unavailable" ? { "retry-after": "60" } : {}))
-    })
+    Effect.catchAll(authFailure)
   )
 
 /** The values `response` already has for the header names of `fields`. */
@@ -143,9 +146,10 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
   /** The answer to `request`; never fails (a failure is a logged 500). */
   readonly respond: (request: Request) => Effect.Effect<Response>
   /**
-   * The same answer, run from the worker's fetch handler on `runtime` (the worker's): the request
-   * id, CORS headers and the answer's conversion written in plain code around one fiber (the
-   * limiter, then Better Auth). Preflights, and requests while the access log is on, take `respond`.
+   * The same answer, run from the worker's fetch handler on `runtime` (the worker's), as plain
+   * promise code: the limiter's count and Better Auth's handler through their plain faces
+   * (`PlainFace`), a fiber only to log. Preflights, and requests while the access log or tracing is
+   * on, take `respond`.
    */
   readonly answer: (request: Request, runtime: Runtime.Runtime<never>) => Promise<Response>
   /**
@@ -172,17 +176,26 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
               HttpServerResponse.setHeaders(response, RateLimit.mergeFields(verdict.headers, pick(response.headers, verdict.headers))))
           )
         })
-      /** A response as workerd takes it; one whose headers cannot be set is still a JSON 500 with its id. */
+      /**
+       * A response as workerd takes it; one whose headers cannot be set is still a JSON 500 with its
+       * id, and a line (`failure`) for the log.
+       */
+      const converted = (response: HttpServerResponse.HttpServerResponse, request: Request) => {
+        try {
+          return { web: HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD" }), failure: undefined }
+        } catch (error) {
+          const requestId = response.headers["x-request-id"] ?? ""
+          return {
+            web: Response.json({ error: "Internal server error" }, { status: 500, headers: { "x-request-id": requestId } }),
+            failure: Effect.logError("response not converted", { requestId, error: String(error) })
+          }
+        }
+      }
       const toWeb = (response: HttpServerResponse.HttpServerResponse, request: Request) =>
-        Effect.try(() => HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD" })).pipe(
-          Effect.catchAll((error) => {
-            const requestId = response.headers["x-request-id"] ?? ""
-            return Effect.as(
-              Effect.logError("response not converted", { requestId, error: String(error.error) }),
-              Response.json({ error: "Internal server error" }, { status: 500, headers: { "x-request-id": requestId } })
-            )
-          })
-        )
+        Effect.suspend(() => {
+          const { failure, web } = converted(response, request)
+          return failure === undefined ? Effect.succeed(web) : Effect.as(failure, web)
+        })
 
       const respond = (request: Request) =>
         Effect.suspend(() => {
@@ -191,27 +204,54 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
           return Effect.flatMap(answered, (response) => toWeb(response, request))
         })
 
+      // The same answer as plain promise code, through the limiter's and Better Auth's plain faces
+      // (`PlainFace`): no fiber unless something is logged.
+      const decidePlain = yield* RateLimit.makeDecidePlain
+      const handlePlain = handlePlainOf(auth)
+      const answerPlain = async (request: Request, runtime: Runtime.Runtime<never>, requestId: string, headers: Record<string, string>) => {
+        const requestRuntime = Runtime.setFiberRef(runtime, Observability.currentRequestId, requestId)
+        const run = <A>(effect: Effect.Effect<A>) => runPromise(requestRuntime, effect)
+        const finish = (response: HttpServerResponse.HttpServerResponse) => {
+          const { failure, web } = converted(HttpServerResponse.setHeaders(toJsonError(response), headers), request)
+          return failure === undefined ? web : run(Effect.as(failure, web))
+        }
+        try {
+          const verdict = await decidePlain(request, run)
+          if (verdict._tag === "Refused") return await finish(verdict.response)
+          let response: HttpServerResponse.HttpServerResponse
+          try {
+            const answered = await handlePlain(request, requestRuntime)
+            response = passThrough(await (jsonErrors(request, answered) ?? answered))
+          } catch (error) {
+            response = await run(
+              error instanceof AuthUnavailable || error instanceof MailerError
+                ? authFailure(error)
+                : Effect.as(Effect.logError("auth route failed", Cause.pretty(Cause.die(error))), jsonError(500))
+            )
+          }
+          return await finish(
+            HttpServerResponse.setHeaders(response, RateLimit.mergeFields(verdict.headers, pick(response.headers, verdict.headers)))
+          )
+        } catch (cause) {
+          return run(Effect.as(
+            Effect.logError("request failed", Cause.pretty(Cause.die(cause))),
+            Response.json({ error: "Internal server error" }, { status: 500, headers })
+          ))
+        }
+      }
+
       return {
         matches: (url) => authPath.test(RateLimit.pathOf(url)),
         respond,
         answer: (request, runtime) => {
-          if (request.method === "OPTIONS" || Observability.accessLogOn(runtime)) return runPromise(runtime, respond(request))
+          // The access log and tracing are written by the Effect path.
+          if (request.method === "OPTIONS" || Observability.accessLogOn(runtime) || Context.get(runtime.context, Tracing).enabled) {
+            return runPromise(runtime, respond(request))
+          }
           const requestHeaders = request.headers
           const requestId = Observability.requestIdOf({ "cf-ray": requestHeaders.get("cf-ray") ?? undefined })
           const cors = corsHeaders(requestHeaders.get("origin"), request.url)
-          const headers = cors === undefined ? { "x-request-id": requestId } : { ...cors, "x-request-id": requestId }
-          const program = answer(HttpServerRequest.fromWeb(request)).pipe(
-            Effect.catchAllCause((cause) =>
-              Effect.as(Effect.logError("request failed", Cause.pretty(cause)), HttpServerResponse.empty({ status: 500 }))
-            ),
-            Effect.flatMap((response) => toWeb(HttpServerResponse.setHeaders(toJsonError(response), headers), request))
-          )
-          return new Promise((resolve) => {
-            runtimeFork(runtime, program, (refs, fiberId) =>
-              FiberRefs.updateAs(refs, { fiberId, fiberRef: Observability.currentRequestId, value: requestId })).addObserver(
-                (exit) => resolve(Exit.isSuccess(exit) ? exit.value : Response.json({ error: "Internal server error" }, { status: 500, headers }))
-              )
-          })
+          return answerPlain(request, runtime, requestId, cors === undefined ? { "x-request-id": requestId } : { ...cors, "x-request-id": requestId })
         },
         withCors: (request, response) =>
           Effect.suspend(() => {

@@ -19,13 +19,13 @@
  */
 import type { BetterAuthOptions, BetterAuthPlugin, SecondaryStorage } from "better-auth"
 import { Context, Duration, Effect, Layer, Option, Redacted, Runtime } from "effect"
-import { Auth, AuthUnavailable, bearerCredential } from "../services/Auth.js"
-import type { AuthService } from "../services/Auth.js"
+import { Auth, AuthUnavailable, bearerCredential, plainHandle } from "../services/Auth.js"
+import type { AuthService, HandlePlain } from "../services/Auth.js"
 import { admitAll, AuthGuard } from "../services/AuthGuard.js"
 import type { AuthGuardService, AuthOutcome } from "../services/AuthGuard.js"
 import { runPromise } from "../services/Isolated.js"
-import { Mailer } from "../services/Mailer.js"
-import type { Mail, MailerError } from "../services/Mailer.js"
+import { Mailer, MailerError } from "../services/Mailer.js"
+import type { Mail } from "../services/Mailer.js"
 import { isSessionToken, plainStorage, SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
@@ -358,11 +358,6 @@ export const make = Effect.gen(function*() {
   // Built once, by the first request that needs it. Each such request awaits an import of its own
   // (no request awaits a promise another request created); the first to have it builds Better Auth.
   let built: ReturnType<typeof build> | undefined
-  const betterAuth = Effect.suspend(() =>
-    built !== undefined
-      ? Effect.succeed(built)
-      : Effect.map(Effect.promise(loadLibrary), (library) => (built ??= build(library)))
-  )
   // A CryptoKey may be shared across requests; the promise importing it may not, so each request
   // that finds no key imports one and keeps it.
   let cachedKey: CryptoKey | undefined
@@ -395,25 +390,37 @@ export const make = Effect.gen(function*() {
       ? verifySigned(credential)
       : Effect.succeed(isSessionToken(credential) ? Option.some(credential) : Option.none())
 
-  const handle: AuthService["handle"] = (request) =>
-    Effect.flatMap(Effect.all([betterAuth, Effect.runtime<never>()]), ([auth, requestRuntime]) =>
-      Effect.tryPromise({
-        try: () => withinRequest(requestRuntime, () => auth.handler(forNonBrowserClients(request))),
-        catch: (cause) => new AuthUnavailable({ message: `auth handler failed: ${String(cause)}` })
-      })).pipe(
-      Effect.flatMap(({ mailFailure, passkeyVerified, result: response }): Effect.Effect<Response, AuthUnavailable | MailerError> => {
-        if (passkeyVerified && response.status >= 400 && isPasskeyVerification(request.url)) {
-          return Effect.fail(new AuthUnavailable({ message: `passkey verified, then answered ${response.status}` }))
-        }
-        if (response.status < 500) return Effect.succeed(response)
-        if (mailFailure !== undefined) return Effect.fail(mailFailure)
-        if (!passkeyVerified && isPasskeyVerification(request.url)) return Effect.promise(() => clientFault(response))
-        return Effect.fail(new AuthUnavailable({ message: `auth handler answered ${response.status}` }))
-      }),
-      traced("Auth.handle")
-    )
+  // Better Auth's handler as plain promise code (see `PlainFace`); `handle` runs the same.
+  const handlePlain: HandlePlain = async (request, requestRuntime) => {
+    let answered: Awaited<ReturnType<typeof withinRequest<Response>>>
+    try {
+      const library = built === undefined ? await loadLibrary() : undefined
+      const auth = built ?? (built = build(library!))
+      answered = await withinRequest(requestRuntime, () => auth.handler(forNonBrowserClients(request)))
+    } catch (cause) {
+      throw new AuthUnavailable({ message: `auth handler failed: ${String(cause)}` })
+    }
+    const { mailFailure, passkeyVerified, result: response } = answered
+    if (passkeyVerified && response.status >= 400 && isPasskeyVerification(request.url)) {
+      throw new AuthUnavailable({ message: `passkey verified, then answered ${response.status}` })
+    }
+    if (response.status < 500) return response
+    if (mailFailure !== undefined) throw mailFailure
+    if (!passkeyVerified && isPasskeyVerification(request.url)) return clientFault(response)
+    throw new AuthUnavailable({ message: `auth handler answered ${response.status}` })
+  }
 
-  return Auth.of({ handle, sessionToken })
+  const handle: AuthService["handle"] = (request) =>
+    Effect.flatMap(Effect.runtime<never>(), (requestRuntime) =>
+      Effect.tryPromise({
+        try: () => handlePlain(request, requestRuntime),
+        catch: (error) =>
+          error instanceof AuthUnavailable || error instanceof MailerError
+            ? error
+            : new AuthUnavailable({ message: `auth handler failed: ${String(error)}` })
+      })).pipe(traced("Auth.handle"))
+
+  return plainHandle.attach(Auth.of({ handle, sessionToken }), handlePlain)
 })
 
 /** Better Auth as the `Auth` service. */

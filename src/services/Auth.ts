@@ -5,6 +5,9 @@
  * @module
  */
 import { Context, Effect, Option, Schema } from "effect"
+import type { Runtime } from "effect"
+import { runPromise } from "./Isolated.js"
+import { faceKind } from "./PlainFace.js"
 import type { MailerError } from "./Mailer.js"
 
 /** The auth provider could not answer: its storage or database is unavailable. */
@@ -37,3 +40,16 @@ export const bearerCredential = (header: string | undefined): Option.Option<stri
 }
 
 export class Auth extends Context.Tag("edge-auth-state/Auth")<Auth, AuthService>() {}
+
+/**
+ * `handle` as a promise, run for the request whose runtime (its services and request id) is
+ * `runtime`; rejects with `AuthUnavailable` or `MailerError`. See `PlainFace`.
+ */
+export type HandlePlain = (request: Request, runtime: Runtime.Runtime<never>) => Promise<Response>
+
+/** The plain `handle` an `AuthService` may carry (Better Auth's does). */
+export const plainHandle = faceKind<AuthService, HandlePlain>()
+
+/** `auth`'s plain `handle`; for a service without one, its `handle` run on the request's runtime. */
+export const handlePlainOf = (auth: AuthService): HandlePlain =>
+  plainHandle.of(auth) ?? ((request, runtime) => runPromise(runtime, auth.handle(request)))

@@ -8,6 +8,8 @@
  * @module
  */
 import { Context, Duration, Effect, Schema } from "effect"
+import type { Runtime } from "effect"
+import { runPromise } from "./Isolated.js"
 import { faceKind } from "./PlainFace.js"
 
 /**
@@ -80,6 +82,10 @@ export type ConsumePlain = (
 
 /** The plain `consume` a `RateLimiterService` may carry (`RateLimiterKv`'s does). */
 export const plainConsume = faceKind<RateLimiterService, ConsumePlain>()
+
+/** `limiter`'s plain `consume`; for a limiter without one, its `consume` run on `runtime`. */
+export const consumePlainOf = (limiter: RateLimiterService, runtime: Runtime.Runtime<never>): ConsumePlain =>
+  plainConsume.of(limiter) ?? ((key, policy) => runPromise(runtime, limiter.consume(key, policy)))
 
 /** The window that `nowMillis` falls in, aligned to the epoch. */
 export const currentWindow = (policy: RateLimitPolicy, nowMillis: number) => {

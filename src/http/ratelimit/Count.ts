@@ -6,7 +6,8 @@
  */
 import { Effect, Either, Metric } from "effect"
 import { rateLimitRejections } from "../../services/Metrics.js"
-import type { RateLimiterService, RateLimitPolicy } from "../../services/RateLimiter.js"
+import { RateLimiterError } from "../../services/RateLimiter.js"
+import type { ConsumePlain, RateLimitDecision, RateLimiterService, RateLimitPolicy } from "../../services/RateLimiter.js"
 import type { Counted } from "./Headers.js"
 import { rateLimitFields, seconds } from "./Headers.js"
 import type { RateLimitRule } from "./Rules.js"
@@ -18,6 +19,44 @@ export interface Refusal {
   readonly headers: Record<string, string>
 }
 
+type Bucket = { readonly key: string; readonly name: string; readonly policy: RateLimitPolicy; readonly client: string }
+
+/**
+ * What the counter's answer means for the request: the refusal, if any, and what to log. `counted`
+ * grows by this bucket when the counter answered.
+ */
+const judge = (
+  rule: RateLimitRule,
+  counted: Array<Counted>,
+  bucket: Bucket,
+  outcome: Either.Either<RateLimitDecision, RateLimiterError>
+): { readonly refusal: Refusal | undefined; readonly log: Effect.Effect<void> | undefined } => {
+  if (Either.isLeft(outcome)) {
+    return {
+      refusal: rule.onFailure === "closed"
+        ? { status: 503, error: "Rate limiter unavailable", headers: { "retry-after": "1" } }
+        : undefined,
+      log: Effect.logWarning("rate limiter unavailable", {
+        rule: rule.name,
+        policy: rule.onFailure,
+        reason: outcome.left.reason,
+        message: outcome.left.message
+      })
+    }
+  }
+  const decision = outcome.right
+  counted.push({ name: bucket.name, policy: bucket.policy, decision })
+  if (decision.allowed) return { refusal: undefined, log: undefined }
+  return {
+    refusal: {
+      status: 429,
+      error: "Too many requests",
+      headers: { ...rateLimitFields(counted), "retry-after": String(Math.max(1, seconds(decision.resetAfter))) }
+    },
+    log: Effect.zipRight(Effect.logInfo("rate limited", { rule: bucket.name, client: bucket.client }), Metric.increment(rateLimitRejections))
+  }
+}
+
 /**
  * Counts one request at `key`; `counted` (the buckets counted so far for this request) grows by
  * this one when the counter answered.
@@ -26,31 +65,29 @@ export const countIn = (
   limiter: RateLimiterService,
   rule: RateLimitRule,
   counted: Array<Counted>,
-  bucket: { readonly key: string; readonly name: string; readonly policy: RateLimitPolicy; readonly client: string }
+  bucket: Bucket
 ): Effect.Effect<Refusal | undefined> =>
-  Effect.flatMap(Effect.either(limiter.consume(bucket.key, bucket.policy)), (outcome): Effect.Effect<Refusal | undefined> => {
-    if (Either.isLeft(outcome)) {
-      return Effect.as(
-        Effect.logWarning("rate limiter unavailable", {
-          rule: rule.name,
-          policy: rule.onFailure,
-          reason: outcome.left.reason,
-          message: outcome.left.message
-        }),
-        rule.onFailure === "closed"
-          ? { status: 503 as const, error: "Rate limiter unavailable", headers: { "retry-after": "1" } }
-          : undefined
-      )
-    }
-    const decision = outcome.right
-    counted.push({ name: bucket.name, policy: bucket.policy, decision })
-    if (decision.allowed) return Effect.succeed(undefined)
-    return Effect.as(
-      Effect.zipRight(Effect.logInfo("rate limited", { rule: bucket.name, client: bucket.client }), Metric.increment(rateLimitRejections)),
-      {
-        status: 429 as const,
-        error: "Too many requests",
-        headers: { ...rateLimitFields(counted), "retry-after": String(Math.max(1, seconds(decision.resetAfter))) }
-      }
-    )
+  Effect.flatMap(Effect.either(limiter.consume(bucket.key, bucket.policy)), (outcome) => {
+    const { log, refusal } = judge(rule, counted, bucket, outcome)
+    return log === undefined ? Effect.succeed(refusal) : Effect.as(log, refusal)
   })
+
+/**
+ * The same count from promise code, through the limiter's plain `consume` (see `PlainFace`); what
+ * it logs is run with `run` (the request's context). Rejects only with a defect of the counter.
+ */
+export const countInPlain = async (
+  consume: ConsumePlain,
+  run: (effect: Effect.Effect<void>) => Promise<void>,
+  rule: RateLimitRule,
+  counted: Array<Counted>,
+  bucket: Bucket
+): Promise<Refusal | undefined> => {
+  const outcome = await consume(bucket.key, bucket.policy, run).then(
+    Either.right,
+    (error: unknown) => (error instanceof RateLimiterError ? Either.left(error) : Promise.reject(error))
+  )
+  const { log, refusal } = judge(rule, counted, bucket, outcome)
+  if (log !== undefined) await run(log)
+  return refusal
+}

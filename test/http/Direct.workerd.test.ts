@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test"
 import { Duration, Either } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { makeWebHandler } from "../../src/http/App.js"
 import { readConfig } from "../../src/http/Config.js"
 import * as RateLimit from "../../src/http/RateLimit.js"
@@ -93,7 +93,7 @@ describe("direct routes", () => {
     }
   })
 
-  describe("Better Auth's routes, answered around one fiber", () => {
+  describe("Better Auth's routes, answered as plain promise code", () => {
     /** Each call from a client address of its own, so both see the same rate-limit counts. */
     const authAnswer = async (handler: typeof direct.handler, path: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
       const response = await handler(
@@ -152,6 +152,38 @@ describe("direct routes", () => {
         after.headers["ratelimit"] = before.headers["ratelimit"]
       }
       expect(after).toEqual(before)
+    })
+
+    it("log a refusal alike, with the request's id", async () => {
+      const refusedLog = async (handler: typeof direct.handler, ray: string) => {
+        const lines: Array<Record<string, unknown>> = []
+        const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+          try {
+            lines.push(JSON.parse(String(line)) as Record<string, unknown>)
+          } catch {
+            // not one of ours
+          }
+        })
+        try {
+          const ip = freshIp()
+          for (let i = 0; i < 4; i++) {
+            await handler(
+              new Request(`${worker}/api/auth/sign-up/email`, {
+                method: "POST",
+                headers: { "cf-ray": ray, "cf-connecting-ip": ip, origin: worker, "content-type": "application/json" },
+                body: JSON.stringify({ email: "not-an-email", password: "x", name: "x" })
+              })
+            )
+          }
+        } finally {
+          spy.mockRestore()
+        }
+        return lines.filter((line) => JSON.stringify(line["message"]).includes("rate limited"))
+          .map(({ annotations, logLevel, message }) => ({ annotations, logLevel, rule: (message as Array<{ rule?: string }>)[1]?.rule }))
+      }
+      const expected = (ray: string) => [{ annotations: { requestId: ray }, logLevel: "INFO", rule: "sign-up" }]
+      expect(await refusedLog(routed.handler, "1a2b3c4d5e6f7a81-AMS")).toEqual(expected("1a2b3c4d5e6f7a81-AMS"))
+      expect(await refusedLog(direct.handler, "1a2b3c4d5e6f7a82-AMS")).toEqual(expected("1a2b3c4d5e6f7a82-AMS"))
     })
 
     it("refuse a spent bucket alike", async () => {

@@ -209,8 +209,10 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
       const decidePlain = yield* RateLimit.makeDecidePlain
       const handlePlain = handlePlainOf(auth)
       const answerPlain = async (request: Request, runtime: Runtime.Runtime<never>, requestId: string, headers: Record<string, string>) => {
-        const requestRuntime = Runtime.setFiberRef(runtime, Observability.currentRequestId, requestId)
-        const run = <A>(effect: Effect.Effect<A>) => runPromise(requestRuntime, effect)
+        // The request's runtime (its id in every log line), made the first time something needs it.
+        let made: Runtime.Runtime<never> | undefined
+        const requestRuntime = () => (made ??= Runtime.setFiberRef(runtime, Observability.currentRequestId, requestId))
+        const run = <A>(effect: Effect.Effect<A>) => runPromise(requestRuntime(), effect)
         const finish = (response: HttpServerResponse.HttpServerResponse) => {
           const { failure, web } = converted(HttpServerResponse.setHeaders(toJsonError(response), headers), request)
           return failure === undefined ? web : run(Effect.as(failure, web))

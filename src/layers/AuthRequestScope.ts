@@ -17,16 +17,17 @@ import { MailerError } from "../services/Mailer.js"
 import type { Mail, MailerService } from "../services/Mailer.js"
 
 interface RequestScope {
-  readonly runtime: Runtime.Runtime<never>
+  /** The request's runtime, made when first asked for (most requests send no mail). */
+  readonly runtime: () => Runtime.Runtime<never>
   mailFailure: MailerError | undefined
   passkeyVerified: boolean
 }
 
 const scopes = new AsyncLocalStorage<RequestScope>()
 
-/** Runs `handle` (Better Auth's handler for one request) with `runtime` as the runtime of its mail. */
+/** Runs `handle` (Better Auth's handler for one request) with `runtime()` as the runtime of its mail. */
 export const withinRequest = async <A>(
-  runtime: Runtime.Runtime<never>,
+  runtime: () => Runtime.Runtime<never>,
   handle: () => Promise<A>
 ): Promise<{ readonly result: A; readonly mailFailure: MailerError | undefined; readonly passkeyVerified: boolean }> => {
   const scope: RequestScope = { runtime, mailFailure: undefined, passkeyVerified: false }
@@ -65,7 +66,7 @@ export const makeSender = (
       })
     )
   )
-  return runPromise(scope?.runtime ?? fallback, send).catch((error: unknown) => {
+  return runPromise(scope?.runtime() ?? fallback, send).catch((error: unknown) => {
     if (scope !== undefined) {
       scope.mailFailure = error instanceof MailerError ? error : new MailerError({ reason: "Unavailable", message: String(error) })
     }

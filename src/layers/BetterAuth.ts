@@ -413,7 +413,7 @@ export const make = Effect.gen(function*() {
   const handle: AuthService["handle"] = (request) =>
     Effect.flatMap(Effect.runtime<never>(), (requestRuntime) =>
       Effect.tryPromise({
-        try: () => handlePlain(request, requestRuntime),
+        try: () => handlePlain(request, () => requestRuntime),
         catch: (error) =>
           error instanceof AuthUnavailable || error instanceof MailerError
             ? error

@@ -43,13 +43,14 @@ export class Auth extends Context.Tag("edge-auth-state/Auth")<Auth, AuthService>
 
 /**
  * `handle` as a promise, run for the request whose runtime (its services and request id) is
- * `runtime`; rejects with `AuthUnavailable` or `MailerError`. See `PlainFace`.
+ * `runtime()`, made only if needed (a mail's log lines); rejects with `AuthUnavailable` or
+ * `MailerError`. See `PlainFace`.
  */
-export type HandlePlain = (request: Request, runtime: Runtime.Runtime<never>) => Promise<Response>
+export type HandlePlain = (request: Request, runtime: () => Runtime.Runtime<never>) => Promise<Response>
 
 /** The plain `handle` an `AuthService` may carry (Better Auth's does). */
 export const plainHandle = faceKind<AuthService, HandlePlain>()
 
 /** `auth`'s plain `handle`; for a service without one, its `handle` run on the request's runtime. */
 export const handlePlainOf = (auth: AuthService): HandlePlain =>
-  plainHandle.of(auth) ?? ((request, runtime) => runPromise(runtime, auth.handle(request)))
+  plainHandle.of(auth) ?? ((request, runtime) => runPromise(runtime(), auth.handle(request)))

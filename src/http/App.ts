@@ -57,8 +57,8 @@ export interface AppOptions extends AppConfig {
   readonly tracing?: boolean
   /**
    * Answer the API's plain GET endpoints without the platform's router (`Direct`), and Better
-   * Auth's routes around one fiber (`BetterAuthRoutes.answer`); on by default. Off, every request
-   * takes the platform's path and `BetterAuthRoutes.respond`, as the comparison tests do.
+   * Auth's routes as plain promise code (`BetterAuthRoutes.answer`); on by default. Off, every
+   * request takes the platform's path and `BetterAuthRoutes.respond`, as the comparison tests do.
    */
   readonly direct?: boolean
 }

@@ -235,10 +235,9 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
             HttpServerResponse.setHeaders(response, RateLimit.mergeFields(verdict.headers, pick(response.headers, verdict.headers)))
           )
         } catch (cause) {
-          return run(Effect.as(
-            Effect.logError("request failed", Cause.pretty(Cause.die(cause))),
-            Response.json({ error: "Internal server error" }, { status: 500, headers })
-          ))
+          return run(Effect.logError("request failed", Cause.pretty(Cause.die(cause)))).then(() =>
+            finish(HttpServerResponse.empty({ status: 500 }))
+          )
         }
       }
 

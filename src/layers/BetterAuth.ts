@@ -390,7 +390,9 @@ export const make = Effect.gen(function*() {
       ? verifySigned(credential)
       : Effect.succeed(isSessionToken(credential) ? Option.some(credential) : Option.none())
 
-  // Better Auth's handler as plain promise code (see `PlainFace`); `handle` runs the same.
+  // Better Auth's handler as plain promise code (see `PlainFace`); `handle` runs the same. Every way
+  // it can fail is typed: Better Auth's module that cannot be imported or built, or a handler that
+  // throws, is `AuthUnavailable` (a 503 and a logged error), as a database it cannot reach is.
   const handlePlain: HandlePlain = async (request, requestRuntime) => {
     let answered: Awaited<ReturnType<typeof withinRequest<Response>>>
     try {
@@ -406,7 +408,11 @@ export const make = Effect.gen(function*() {
     }
     if (response.status < 500) return response
     if (mailFailure !== undefined) throw mailFailure
-    if (!passkeyVerified && isPasskeyVerification(request.url)) return clientFault(response)
+    if (!passkeyVerified && isPasskeyVerification(request.url)) {
+      return clientFault(response).catch((cause: unknown) => {
+        throw new AuthUnavailable({ message: `auth handler's answer not read: ${String(cause)}` })
+      })
+    }
     throw new AuthUnavailable({ message: `auth handler answered ${response.status}` })
   }
 

@@ -194,7 +194,9 @@ export const make = Effect.gen(function*() {
     const now = clock.unsafeCurrentTimeMillis()
     const step = begin(key, policy, now)
     if (step._tag === "Decided") {
-      if (step.write !== undefined) await putPlain(step.write).catch((error: KvError) => run(notRecorded(error)))
+      if (step.write !== undefined) {
+        await putPlain(step.write).catch((error: unknown) => (error instanceof KvError ? run(notRecorded(error)) : Promise.reject(error)))
+      }
       return step.decision
     }
     try {

@@ -8,8 +8,8 @@
  * @module
  */
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
-import { Kv, storeFailureReason } from "../services/Kv.js"
-import type { KvError, KvValueWithMetadata } from "../services/Kv.js"
+import { Kv, KvError, storeFailureReason } from "../services/Kv.js"
+import type { KvValueWithMetadata } from "../services/Kv.js"
 import * as KvMake from "../services/KvMake.js"
 import { ttlCovering } from "../services/KvValidation.js"
 import {
@@ -54,7 +54,7 @@ export const make = Effect.gen(function*() {
   const plainGet = (key: string): Promise<string | null> =>
     kvPlain.getWithMetadata(storageKey(key)).then(
       (entry) => (Option.isNone(entry) ? null : Option.getOrNull(liveValue(entry.value, clock.unsafeCurrentTimeMillis()))),
-      (error: KvError) => Promise.reject(toStoreError(error))
+      (error: unknown) => Promise.reject(error instanceof KvError ? toStoreError(error) : error)
     )
 
   /** A value whose recorded expiry has not passed. */

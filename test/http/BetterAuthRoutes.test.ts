@@ -4,7 +4,8 @@ import * as RateLimit from "../../src/http/RateLimit.js"
 import { BetterAuthRoutes } from "../../src/http/Routes.js"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
-import { Auth } from "../../src/services/Auth.js"
+import { Auth, AuthUnavailable } from "../../src/services/Auth.js"
+import { MailerError } from "../../src/services/Mailer.js"
 import type { AuthService } from "../../src/services/Auth.js"
 import { TrustedOrigins } from "../../src/services/TrustedOrigins.js"
 
@@ -57,4 +58,34 @@ describe("BetterAuthRoutes: Better Auth's routes beside the API", () => {
       expect(response.status).toBe(404)
       expect(yield* Effect.promise(() => response.json())).toEqual({ error: "Not found" })
     }).pipe(Effect.provide(routesWith(() => Effect.sync(() => new Response(null, { status: 404 }))))))
+
+  describe("answer (plain promise code; an Auth without a plain face is run through its handle) gives what respond gives", () => {
+    const handles: ReadonlyArray<readonly [string, AuthService["handle"]]> = [
+      ["an answer", () => Effect.sync(() => Response.json({ session: null }))],
+      ["a defect", () => Effect.die(new Error("boom"))],
+      ["an empty 404", () => Effect.sync(() => new Response(null, { status: 404 }))],
+      ["Better Auth unavailable", () => Effect.fail(new AuthUnavailable({ message: "D1 unreachable" }))],
+      ["a mail not sent", () => Effect.fail(new MailerError({ reason: "Unavailable", message: "provider answered 500" }))]
+    ]
+    for (const [name, handle] of handles) {
+      for (const method of ["GET", "HEAD"]) {
+        it.effect(`${name}, ${method}`, () =>
+          Effect.gen(function*() {
+            const routes = yield* BetterAuthRoutes
+            const runtime = yield* Effect.runtime<never>()
+            const request = () =>
+              new Request("http://localhost:8787/api/auth/get-session", { method, headers: { "cf-ray": "0a1b2c3d4e5f6a7b-AMS", "cf-connecting-ip": "198.51.100.8" } })
+            const seen = (response: Response) =>
+              Effect.promise(async () => {
+                const { ratelimit, ...headers } = Object.fromEntries(response.headers)
+                return { status: response.status, headers, limited: ratelimit?.replace(/;t=\d+/, "").replace(/r=\d+/, "r"), body: await response.text() }
+              })
+            const before = yield* Effect.flatMap(routes.respond(request()), seen)
+            const after = yield* Effect.flatMap(Effect.promise(() => routes.answer(request(), runtime)), seen)
+            expect(after).toEqual(before)
+            expect(before.headers["x-request-id"]).toBe("0a1b2c3d4e5f6a7b-AMS")
+          }).pipe(Effect.provide(routesWith(handle))))
+      }
+    }
+  })
 })

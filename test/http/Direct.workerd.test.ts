@@ -208,3 +208,65 @@ describe("direct routes", () => {
     })
   })
 })
+
+describe("Better Auth's routes when KV is unavailable: the plain path answers and logs as the Effect path", () => {
+  /** A KV namespace whose every call rejects as an unreachable KV does. */
+  const unreachableKv = new Proxy({} as KVNamespace, {
+    get: () => () => Promise.reject(new Error("KV GET failed: 503 Service Unavailable"))
+  })
+  const plain = makeWebHandler({ ...config, kv: unreachableKv })
+  const effect = makeWebHandler({ ...config, kv: unreachableKv, direct: false })
+  afterAll(() => Promise.all([plain.dispose(), effect.dispose()]))
+
+  /** The answer, and the log lines written while it was made: level, first word, request id. */
+  const answerAndLog = async (handler: typeof plain.handler, path: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
+    const lines: Array<Record<string, unknown>> = []
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      try {
+        lines.push(JSON.parse(String(line)) as Record<string, unknown>)
+      } catch {
+        // not one of ours
+      }
+    })
+    try {
+      const response = await handler(
+        new Request(`${worker}${path}`, {
+          method: init.method ?? "GET",
+          headers: { "cf-ray": "5e6f7a8b9c0d1e2f-AMS", "cf-connecting-ip": freshIp(), ...init.headers },
+          ...(init.body === undefined ? {} : { body: init.body })
+        })
+      )
+      const { "content-length": _length, date: _date, ...headers } = Object.fromEntries(response.headers)
+      return {
+        status: response.status,
+        headers,
+        body: await response.text(),
+        logged: lines.map(({ annotations, logLevel, message }) => ({ annotations, logLevel, message: (message as Array<unknown>)[0] }))
+      }
+    } finally {
+      spy.mockRestore()
+    }
+  }
+
+  const cases: ReadonlyArray<[string, string, { method?: string; headers?: Record<string, string>; body?: string }, number]> = [
+    // The "auth" rule fails open: Better Auth is reached, and cannot read the session.
+    ["get-session", "/api/auth/get-session", { headers: { authorization: "Bearer AbCdEfGhIjKlMnOpQrStUvWxYz012345" } }, 503],
+    // Better Auth routes no HEAD: its 404 (the limiter, failing open, still logged its warning).
+    ["get-session, HEAD", "/api/auth/get-session", { method: "HEAD", headers: { authorization: "Bearer AbCdEfGhIjKlMnOpQrStUvWxYz012345" } }, 404],
+    // The sign-in rule fails closed: refused before Better Auth.
+    ["a sign-in", "/api/auth/sign-in/email", {
+      method: "POST",
+      headers: { origin: worker, "content-type": "application/json" },
+      body: JSON.stringify({ email: "nobody-direct@example.com", password: "not-the-password" })
+    }, 503]
+  ]
+
+  it.each(cases)("%s", async (_name, path, init, status) => {
+    const before = await answerAndLog(effect.handler, path, init)
+    const after = await answerAndLog(plain.handler, path, init)
+    expect(before.status).toBe(status)
+    expect(before.logged.length).toBeGreaterThan(0)
+    for (const line of before.logged) expect(line.annotations).toEqual({ requestId: "5e6f7a8b9c0d1e2f-AMS" })
+    expect(after).toEqual(before)
+  })
+})

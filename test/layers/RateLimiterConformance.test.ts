@@ -51,9 +51,12 @@ const fakeBindings = () => {
 
 const backends: ReadonlyArray<readonly [string, () => Layer.Layer<RateLimiter>]> = [
   ["kv (KvMemory)", () => RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer))],
-  ["kv (KvMemory), counted by its plain face", () => throughPlainFace(RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer)))],
+  ["kv (KvMemory), counted by its plain face", () => throughPlainFace(RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer)), "own")],
   ["durable-object (its counting, in memory)", () => RateLimiterDurableObject.layerMemory],
-  ["binding (a stand-in with Miniflare's counting)", fakeBindings]
+  ["binding (a stand-in with Miniflare's counting)", fakeBindings],
+  ["durable-object (in memory), counted as the auth routes count it (no plain face)", () =>
+    throughPlainFace(RateLimiterDurableObject.layerMemory, "fallback")],
+  ["binding (the stand-in), counted as the auth routes count it (no plain face)", () => throughPlainFace(fakeBindings(), "fallback")]
 ]
 
 for (const [name, layer] of backends) {

@@ -6,20 +6,24 @@
 import { Duration, Effect, TestClock } from "effect"
 import { expect } from "vitest"
 import { Layer } from "effect"
-import { plainConsume, RateLimiter } from "../../src/services/RateLimiter.js"
+import { consumePlainOf, plainConsume, RateLimiter } from "../../src/services/RateLimiter.js"
 import type { RateLimiterError, RateLimitPolicy, RateLimiterService } from "../../src/services/RateLimiter.js"
 
 /**
- * The limiter `layer` builds, counted through its plain face (`PlainFace`): the promise code the
- * auth routes use instead of `consume`, held to the same cases.
+ * The limiter `layer` builds, counted as the auth routes count (`consumePlainOf`): through its own
+ * plain face (`PlainFace`) when it has one (`face: "own"`, checked), else through the fallback
+ * that runs its `consume` on the test's runtime. Held to the same cases.
  */
-export const throughPlainFace = (layer: Layer.Layer<RateLimiter>): Layer.Layer<RateLimiter> =>
+export const throughPlainFace = (layer: Layer.Layer<RateLimiter>, face: "own" | "fallback"): Layer.Layer<RateLimiter> =>
   Layer.effect(
     RateLimiter,
-    Effect.map(RateLimiter, (limiter): RateLimiterService => {
-      const consume = plainConsume.of(limiter)
-      if (consume === undefined) throw new Error("this limiter has no plain face")
-      return { consume: (key, policy) => Effect.tryPromise({ try: () => consume(key, policy), catch: (error) => error as RateLimiterError }) }
+    Effect.gen(function*() {
+      const limiter = yield* RateLimiter
+      if ((plainConsume.of(limiter) !== undefined) !== (face === "own")) throw new Error(`expected the ${face} plain face`)
+      const consume = consumePlainOf(limiter, yield* Effect.runtime<never>())
+      return {
+        consume: (key, policy) => Effect.tryPromise({ try: () => consume(key, policy), catch: (error) => error as RateLimiterError })
+      } satisfies RateLimiterService
     })
   ).pipe(Layer.provide(layer))
 

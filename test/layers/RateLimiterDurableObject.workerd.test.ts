@@ -26,7 +26,7 @@ const backends: ReadonlyArray<readonly [string, () => Layer.Layer<RateLimiter>]>
   ["durable-object", () => RateLimiterDurableObject.layer(env.RATE_LIMITER)],
   ["binding", () => RateLimiterBinding.layer(bindings())],
   ["kv", () => RateLimiterKv.layer.pipe(Layer.provide(KvBinding.layer(env.KV)))],
-  ["kv, counted by its plain face", () => throughPlainFace(RateLimiterKv.layer.pipe(Layer.provide(KvBinding.layer(env.KV))))]
+  ["kv, counted by its plain face", () => throughPlainFace(RateLimiterKv.layer.pipe(Layer.provide(KvBinding.layer(env.KV))), "own")]
 ]
 
 for (const [name, layer] of backends) {

@@ -31,6 +31,41 @@ beforeAll(async () => {
   signed = response.headers.get("set-auth-token")!
 })
 
+type AuthInit = { readonly method?: string; readonly headers?: Record<string, string>; readonly body?: string }
+
+/**
+ * Status, headers (`Date` and `Content-Length` aside) and body of an answer to `path`, sent with
+ * the request id `ray`, from a client address of its own, so two handlers see the same counts.
+ */
+const authAnswerWith = async (ray: string, handler: (request: Request) => Promise<Response>, path: string, init: AuthInit) => {
+  const response = await handler(
+    new Request(`${worker}${path}`, {
+      method: init.method ?? "GET",
+      headers: { "cf-ray": ray, "cf-connecting-ip": freshIp(), ...init.headers },
+      ...(init.body === undefined ? {} : { body: init.body })
+    })
+  )
+  const { "content-length": _length, date: _date, ...headers } = Object.fromEntries(response.headers)
+  return { status: response.status, headers, body: await response.text() }
+}
+
+/** What `run` returned, and the worker's JSON log lines written meanwhile. */
+const jsonLogsOf = async <A>(run: () => Promise<A>): Promise<{ readonly value: A; readonly lines: Array<Record<string, unknown>> }> => {
+  const lines: Array<Record<string, unknown>> = []
+  const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+    try {
+      lines.push(JSON.parse(String(line)) as Record<string, unknown>)
+    } catch {
+      // not one of ours
+    }
+  })
+  try {
+    return { value: await run(), lines }
+  } finally {
+    spy.mockRestore()
+  }
+}
+
 /**
  * Status, headers and body, with the request id given (`CF-Ray`) so both answers carry the same.
  * `Content-Length` aside: the platform writes it, workerd writes it on the wire for both.
@@ -94,20 +129,9 @@ describe("direct routes", () => {
   })
 
   describe("Better Auth's routes, answered as plain promise code", () => {
-    /** Each call from a client address of its own, so both see the same rate-limit counts. */
-    const authAnswer = async (handler: typeof direct.handler, path: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
-      const response = await handler(
-        new Request(`${worker}${path}`, {
-          method: init.method ?? "GET",
-          headers: { "cf-ray": "direct-test-3", "cf-connecting-ip": freshIp(), ...init.headers },
-          ...(init.body === undefined ? {} : { body: init.body })
-        })
-      )
-      const { "content-length": _length, date: _date, ...rest } = Object.fromEntries(response.headers)
-      return { status: response.status, headers: rest, body: await response.text() }
-    }
+    const authAnswer = (handler: typeof direct.handler, path: string, init: AuthInit) => authAnswerWith("direct-test-3", handler, path, init)
 
-    const authCases: ReadonlyArray<[string, string, () => { method?: string; headers?: Record<string, string>; body?: string }]> = [
+    const authCases: ReadonlyArray<[string, string, () => AuthInit]> = [
       ["get-session", "/api/auth/get-session", () => ({ headers: { authorization: `Bearer ${token}` } })],
       ["get-session, from a trusted origin", "/api/auth/get-session", () => ({ headers: { authorization: `Bearer ${token}`, origin: app } })],
       ["get-session, from an untrusted origin", "/api/auth/get-session", () => ({ headers: { authorization: `Bearer ${token}`, origin: "https://evil.example" } })],
@@ -156,16 +180,8 @@ describe("direct routes", () => {
 
     it("log a refusal alike, with the request's id", async () => {
       const refusedLog = async (handler: typeof direct.handler, ray: string) => {
-        const lines: Array<Record<string, unknown>> = []
-        const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-          try {
-            lines.push(JSON.parse(String(line)) as Record<string, unknown>)
-          } catch {
-            // not one of ours
-          }
-        })
-        try {
-          const ip = freshIp()
+        const ip = freshIp()
+        const { lines } = await jsonLogsOf(async () => {
           for (let i = 0; i < 4; i++) {
             await handler(
               new Request(`${worker}/api/auth/sign-up/email`, {
@@ -175,9 +191,7 @@ describe("direct routes", () => {
               })
             )
           }
-        } finally {
-          spy.mockRestore()
-        }
+        })
         return lines.filter((line) => JSON.stringify(line["message"]).includes("rate limited"))
           .map(({ annotations, logLevel, message }) => ({ annotations, logLevel, rule: (message as Array<{ rule?: string }>)[1]?.rule }))
       }
@@ -219,36 +233,15 @@ describe("Better Auth's routes when KV is unavailable: the plain path answers an
   afterAll(() => Promise.all([plain.dispose(), effect.dispose()]))
 
   /** The answer, and the log lines written while it was made: level, first word, request id. */
-  const answerAndLog = async (handler: typeof plain.handler, path: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
-    const lines: Array<Record<string, unknown>> = []
-    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-      try {
-        lines.push(JSON.parse(String(line)) as Record<string, unknown>)
-      } catch {
-        // not one of ours
-      }
-    })
-    try {
-      const response = await handler(
-        new Request(`${worker}${path}`, {
-          method: init.method ?? "GET",
-          headers: { "cf-ray": "5e6f7a8b9c0d1e2f-AMS", "cf-connecting-ip": freshIp(), ...init.headers },
-          ...(init.body === undefined ? {} : { body: init.body })
-        })
-      )
-      const { "content-length": _length, date: _date, ...headers } = Object.fromEntries(response.headers)
-      return {
-        status: response.status,
-        headers,
-        body: await response.text(),
-        logged: lines.map(({ annotations, logLevel, message }) => ({ annotations, logLevel, message: (message as Array<unknown>)[0] }))
-      }
-    } finally {
-      spy.mockRestore()
+  const answerAndLog = async (handler: typeof plain.handler, path: string, init: AuthInit) => {
+    const { lines, value } = await jsonLogsOf(() => authAnswerWith("5e6f7a8b9c0d1e2f-AMS", handler, path, init))
+    return {
+      ...value,
+      logged: lines.map(({ annotations, logLevel, message }) => ({ annotations, logLevel, message: (message as Array<unknown>)[0] }))
     }
   }
 
-  const cases: ReadonlyArray<[string, string, { method?: string; headers?: Record<string, string>; body?: string }, number]> = [
+  const cases: ReadonlyArray<[string, string, AuthInit, number]> = [
     // The "auth" rule fails open: Better Auth is reached, and cannot read the session.
     ["get-session", "/api/auth/get-session", { headers: { authorization: "Bearer AbCdEfGhIjKlMnOpQrStUvWxYz012345" } }, 503],
     // Better Auth routes no HEAD: its 404 (the limiter, failing open, still logged its warning).

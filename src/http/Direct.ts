@@ -280,14 +280,16 @@ export const make = <R>(
   const accessLog = Observability.accessLogOn(runtime)
   const answer = (request: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> | undefined => {
     if (request.method !== "GET" || accessLog) return undefined
-    const url = splitUrl(request.url)
+    // workerd makes a new string on every read of `url`: read once.
+    const href = request.url
+    const url = splitUrl(href)
     if (url === undefined) return undefined
     const route = routes.get(url.path)
     if (route === undefined) return undefined
 
     const requestHeaders = request.headers
     const requestId = Observability.requestIdOf({ "cf-ray": requestHeaders.get("cf-ray") ?? undefined })
-    const cors = options.corsHeaders(requestHeaders.get("origin"), request.url)
+    const cors = options.corsHeaders(requestHeaders.get("origin"), href)
     const headers: Record<string, string> = cors === undefined ? { "x-request-id": requestId } : { ...cors, "x-request-id": requestId }
 
     let serverRequest: HttpServerRequest.HttpServerRequest | undefined

@@ -295,8 +295,13 @@ export const make = <R>(
     let serverRequest: HttpServerRequest.HttpServerRequest | undefined
     const serverRequestOf = () => (serverRequest ??= HttpServerRequest.fromWeb(request))
     const urlParams = urlParamsOf(url.query, route.singleString)
-    const input: Record<string, unknown> = {}
-    Object.defineProperty(input, "request", { enumerable: true, get: serverRequestOf })
+    // The platform's request, made only if the handler reads it. An accessor in a literal, not
+    // `Object.defineProperty`: the latter was the hottest line of `/health` in workerd's profile.
+    const input: Record<string, unknown> = {
+      get request() {
+        return serverRequestOf()
+      }
+    }
     let invalid: HttpApiError.HttpApiDecodeError | undefined
     if (route.decodeUrlParams !== undefined) {
       const decoded = route.decodeUrlParams(urlParams)

@@ -224,7 +224,7 @@ const makeDirect = (runtime: Runtime.Runtime<RateLimit.RateLimitRules | TrustedO
   const trusted = Context.get(runtime.context, TrustedOrigins)
   return Direct.make(runtime, Api, directHandlers, {
     rateLimited: (path) => RateLimit.matchRule(rules, RateLimit.normalizeEndpoint(path)) !== undefined,
-    corsHeaders: Cors.simpleHeaders(trusted),
+    answerHeaders: Cors.answerHeaders(trusted),
     security: [{ tag: Authentication, provides: Authenticated, failure: Authentication.failure, run: authenticateAuthorization }]
   })
 }

@@ -20,6 +20,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, FiberRef, Option } from "effect"
 import { TrustedOrigins } from "../services/TrustedOrigins.js"
+import { requestIdOf } from "./Observability.js"
 
 /**
  * Response headers a page may read: the Bearer token of a sign-in, the id to quote in a support
@@ -38,17 +39,24 @@ export const maxAge = 600
 const preflightUntrusted = HttpServerResponse.empty({ status: 204 })
 
 /**
- * The CORS headers of an answer to a request that is not a preflight, as `HttpMiddleware.cors`
- * writes them: for a trusted origin its own `Access-Control-Allow-Origin`, `Vary: Origin` and the
- * exposed headers; none for any other. For answers written without the platform (`Direct`), which
- * `test/http/Direct.workerd.test.ts` compares with the platform's.
+ * The headers of an answer written without the platform (`Direct`, Better Auth's plain path) to a
+ * request that is not a preflight, and its id: `X-Request-Id` (`Observability.requestIdOf`), and the
+ * CORS headers as `HttpMiddleware.cors` writes them: for a trusted origin its own
+ * `Access-Control-Allow-Origin`, `Vary: Origin` and the exposed headers; none for any other.
+ * `test/http/Direct.workerd.test.ts` compares them with the platform's.
  */
-export const simpleHeaders = (trusted: TrustedOrigins["Type"]) => {
+export const answerHeaders = (trusted: TrustedOrigins["Type"]) => {
   const expose = exposedHeaders.join(",")
-  return (origin: string | null, url: string): Record<string, string> | undefined =>
-    origin !== null && trusted.isTrusted(origin, url)
-      ? { "access-control-allow-origin": origin, vary: "Origin", "access-control-expose-headers": expose }
-      : undefined
+  return (headers: Headers, url: string): { readonly requestId: string; readonly headers: Record<string, string> } => {
+    const requestId = requestIdOf({ "cf-ray": headers.get("cf-ray") ?? undefined })
+    const origin = headers.get("origin")
+    return {
+      requestId,
+      headers: origin !== null && trusted.isTrusted(origin, url)
+        ? { "access-control-allow-origin": origin, vary: "Origin", "access-control-expose-headers": expose, "x-request-id": requestId }
+        : { "x-request-id": requestId }
+    }
+  }
 }
 
 /** The CORS middleware for the trusted origins, and the same for answers computed outside an HttpApp. */

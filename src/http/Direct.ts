@@ -70,8 +70,8 @@ export interface Security {
 export interface Options {
   /** Whether a path is counted by a rate-limit rule: such endpoints stay on the platform's path. */
   readonly rateLimited: (path: string) => boolean
-  /** The CORS headers of an answer to a request from `origin` to `url` (`Cors.simpleHeaders`). */
-  readonly corsHeaders: (origin: string | null, url: string) => Record<string, string> | undefined
+  /** A request's id, and the headers of its answer: the id and the CORS headers (`Cors.answerHeaders`). */
+  readonly answerHeaders: (headers: Headers, url: string) => { readonly requestId: string; readonly headers: Record<string, string> }
   readonly security: ReadonlyArray<Security>
 }
 
@@ -288,9 +288,7 @@ export const make = <R>(
     if (route === undefined) return undefined
 
     const requestHeaders = request.headers
-    const requestId = Observability.requestIdOf({ "cf-ray": requestHeaders.get("cf-ray") ?? undefined })
-    const cors = options.corsHeaders(requestHeaders.get("origin"), href)
-    const headers: Record<string, string> = cors === undefined ? { "x-request-id": requestId } : { ...cors, "x-request-id": requestId }
+    const { headers, requestId } = options.answerHeaders(requestHeaders, href)
 
     let serverRequest: HttpServerRequest.HttpServerRequest | undefined
     const serverRequestOf = () => (serverRequest ??= HttpServerRequest.fromWeb(request))

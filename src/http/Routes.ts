@@ -164,7 +164,7 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
       const auth = yield* Auth
       const decide = yield* RateLimit.makeDecide
       const cors = yield* Cors.make
-      const corsHeaders = Cors.simpleHeaders(yield* TrustedOrigins)
+      const answerHeaders = Cors.answerHeaders(yield* TrustedOrigins)
       const answer = (request: HttpServerRequest.HttpServerRequest) =>
         Effect.flatMap(decide(request), (verdict) => {
           if (verdict._tag === "Refused") return Effect.succeed(verdict.response)
@@ -249,10 +249,8 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
           if (request.method === "OPTIONS" || Observability.accessLogOn(runtime) || Context.get(runtime.context, Tracing).enabled) {
             return runPromise(runtime, respond(request))
           }
-          const requestHeaders = request.headers
-          const requestId = Observability.requestIdOf({ "cf-ray": requestHeaders.get("cf-ray") ?? undefined })
-          const cors = corsHeaders(requestHeaders.get("origin"), request.url)
-          return answerPlain(request, runtime, requestId, cors === undefined ? { "x-request-id": requestId } : { ...cors, "x-request-id": requestId })
+          const { headers, requestId } = answerHeaders(request.headers, request.url)
+          return answerPlain(request, runtime, requestId, headers)
         },
         withCors: (request, response) =>
           Effect.suspend(() => {

@@ -32,8 +32,12 @@ const reasonOf = (status: number, text: string): KvErrorReason => {
   return "Unavailable"
 }
 
-/** Maps what a binding threw to a `KvError`, keeping KV's own message where it gave one. */
+/**
+ * Maps what a binding threw to a `KvError`, keeping KV's own message where it gave one; a
+ * `KvError` (from a call already mapped, see `plainCall`) is kept as it is.
+ */
 export const fromBindingError = (operation: KvOperation, cause: unknown): KvError => {
+  if (cause instanceof KvError) return cause
   const text = cause instanceof Error ? cause.message : String(cause)
   const parsed = /^KV [A-Z_]+ failed: (\d{3}) (.*)$/s.exec(text)
   return new KvError({
@@ -76,15 +80,11 @@ const plainBackend = (binding: KVNamespace): KvPlainBackend => ({
       }))
 })
 
-/** The promise's value, its rejection (a `KvError`, see `plainCall`) as the failure. */
-const fromPlain = <A>(operation: KvOperation, f: () => Promise<A>): Effect.Effect<A, KvError> =>
-  Effect.tryPromise({ try: f, catch: (error) => (error instanceof KvError ? error : fromBindingError(operation, error)) })
-
 /** A Kv over `binding`. */
 export const make = (binding: KVNamespace): Kv["Type"] => {
   const plain = plainBackend(binding)
   const backend: KvBackend = {
-    get: (key, options) => fromPlain("get", () => plain.get(key, options)),
+    get: (key, options) => call("get", () => plain.get(key, options)),
 
     getMany: (keys, { cacheTtl }) =>
       Effect.map(call("get", () => binding.get(keys as Array<string>, { type: "text", ...readOptions(cacheTtl) })), (found) => {
@@ -93,7 +93,7 @@ export const make = (binding: KVNamespace): Kv["Type"] => {
         return result
       }),
 
-    put: (key, value, options) => fromPlain("put", () => plain.put(key, value, options)),
+    put: (key, value, options) => call("put", () => plain.put(key, value, options)),
 
     delete: (key) => call("delete", () => binding.delete(key)),
 

@@ -121,6 +121,13 @@ const pick = (headers: Readonly<Record<string, string>>, fields: Record<string, 
   return found
 }
 
+/** Anything else that failed on an auth route: logged, answered 500 (with the limiter's headers). */
+const routeFailed = (cause: Cause.Cause<unknown>) => Effect.as(Effect.logError("auth route failed", Cause.pretty(cause)), jsonError(500))
+
+/** Better Auth's answer with the limiter's headers, merged with any of the same names it set. */
+const withLimits = (response: HttpServerResponse.HttpServerResponse, limits: Record<string, string>) =>
+  HttpServerResponse.setHeaders(response, RateLimit.mergeFields(limits, pick(response.headers, limits)))
+
 /** Where Better Auth's routes live: every path under it is Better Auth's. */
 export const authBasePath = "/api/auth"
 
@@ -169,11 +176,8 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
         Effect.flatMap(decide(request), (verdict) => {
           if (verdict._tag === "Refused") return Effect.succeed(verdict.response)
           return authRoute(auth, request.source as Request).pipe(
-            Effect.catchAllCause((cause) =>
-              Effect.as(Effect.logError("auth route failed", Cause.pretty(cause)), jsonError(500))
-            ),
-            Effect.map((response) =>
-              HttpServerResponse.setHeaders(response, RateLimit.mergeFields(verdict.headers, pick(response.headers, verdict.headers))))
+            Effect.catchAllCause(routeFailed),
+            Effect.map((response) => withLimits(response, verdict.headers))
           )
         })
       /**
@@ -228,12 +232,10 @@ export class BetterAuthRoutes extends Context.Tag("edge-auth-state/BetterAuthRou
             response = await run(
               error instanceof AuthUnavailable || error instanceof MailerError
                 ? authFailure(error)
-                : Effect.as(Effect.logError("auth route failed", Cause.pretty(Cause.die(error))), jsonError(500))
+                : routeFailed(Cause.die(error))
             )
           }
-          return await finish(
-            HttpServerResponse.setHeaders(response, RateLimit.mergeFields(verdict.headers, pick(response.headers, verdict.headers)))
-          )
+          return await finish(withLimits(response, verdict.headers))
         } catch (cause) {
           return run(Effect.logError("request failed", Cause.pretty(Cause.die(cause)))).then(() =>
             finish(HttpServerResponse.empty({ status: 500 }))

@@ -396,8 +396,12 @@ export const make = Effect.gen(function*() {
   const handlePlain: HandlePlain = async (request, requestRuntime) => {
     let answered: Awaited<ReturnType<typeof withinRequest<Response>>>
     try {
-      const library = built === undefined ? await loadLibrary() : undefined
-      const auth = built ?? (built = build(library!))
+      if (built === undefined) {
+        const library = await loadLibrary()
+        // Another request may have built it while this one awaited its import.
+        built ??= build(library)
+      }
+      const auth = built
       answered = await withinRequest(requestRuntime, () => auth.handler(forNonBrowserClients(request)))
     } catch (cause) {
       throw new AuthUnavailable({ message: `auth handler failed: ${String(cause)}` })

@@ -4,7 +4,9 @@
 //   1. bundle sizes (`wrangler deploy --dry-run --minify`);
 //   2. startup: `wrangler check startup` of each, BENCH_STARTUP_SAMPLES times, alternating; the
 //      non-idle CPU in the startup profile, median;
-//   3. load: the same requests on loopback, alternating rounds, for every request kind: req/s,
+//   3. load: the same requests on loopback, alternating rounds, for every request kind (in two
+//      sessions: each worker started first for half of the rounds and second for the other half,
+//      so neither gains from its place), req/s,
 //      p50, p99, the server's CPU per request (wrangler's proxy and workerd, from /proc on Linux:
 //      on a shared machine it moves far less than req/s) and the KV operations each kind costs
 //      (read from the worker's own Effect metrics);
@@ -18,7 +20,9 @@
 //   npm run bench                                          # defaults: 6 x 300, c=8, 7 startup, 7 cold
 //   BENCH_ROUNDS=1 BENCH_REQUESTS=50 BENCH_STARTUP_SAMPLES=1 BENCH_COLD_SAMPLES=1 npm run bench  # quick
 //   BENCH_KINDS=auth npm run bench                         # only the kinds whose name contains "auth"
+//   BENCH_KINDS=health,auth npm run bench                  # several, by short name or part of a name
 //   BENCH_PORT=8787 BENCH_INSPECTOR_PORT=9229 npm run bench   # ports: these and the next one up
+//   BENCH_AA=1 npm run bench                               # the baseline against itself: the bench's own error
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -34,6 +38,12 @@ const STARTUP_SAMPLES = Number(process.env.BENCH_STARTUP_SAMPLES ?? 7)
 const COLD_SAMPLES = Number(process.env.BENCH_COLD_SAMPLES ?? 7)
 const state = mkdtempSync(join(tmpdir(), "bench-"))
 const targets = makeTargets(state)
+/**
+ * BENCH_AA=1: the baseline against itself, in the place of ours. Every ratio of that run is the
+ * bench's own error (its noise, and any bias of a slot): what "no difference" looks like here.
+ */
+const AA = process.env.BENCH_AA === "1"
+if (AA) Object.assign(targets.ours, { config: targets.baseline.config, vars: targets.baseline.vars })
 const names = ["ours", "baseline"]
 const kinds = selectedKinds()
 const servers = new Set()
@@ -95,11 +105,25 @@ const measureBuilds = () => {
   return { sizes, startup }
 }
 
-const measureLoad = async () => {
-  progress("starting both workers")
-  const running = { ours: await started("ours"), baseline: await started("baseline") }
-  const bases = { ours: running.ours.base, baseline: running.baseline.base }
-  const tokens = { ours: await signUp(bases.ours), baseline: await signUp(bases.baseline) }
+/**
+ * The two slots a target can run in: started first on BENCH_PORT, or second on BENCH_PORT + 1.
+ * The slot alone moves the figures: the baseline measured against itself (BENCH_AA=1) came out 2-4 %
+ * slower in CPU and req/s in the first slot, run after run. So the load is measured in two
+ * sessions, each target in each slot for half of the rounds, and the slot's bias cancels.
+ */
+const placements = [["ours", "baseline"], ["baseline", "ours"]]
+const ports = Object.fromEntries(names.map((n) => [n, { port: targets[n].port, inspectorPort: targets[n].inspectorPort }]))
+const slots = names.map((n) => ports[n])
+
+/** A session: both workers started in `order` (first in the first slot), warmed, measured for `rounds` rounds of every kind. */
+const measureSession = async (order, rounds, results, tokens) => {
+  order.forEach((name, i) => Object.assign(targets[name], slots[i]))
+  progress(`starting both workers: ${order.join(" first, then ")}`)
+  const running = {}
+  for (const name of order) running[name] = await started(name)
+  const bases = Object.fromEntries(names.map((n) => [n, running[n].base]))
+  // The user signed up in the first session lives on in the persisted D1 and KV.
+  for (const name of names) tokens[name] ??= await signUp(bases[name])
   for (const name of names) {
     for (const kind of kinds) {
       const [url, init] = kind.make(bases[name], tokens[name])
@@ -110,34 +134,62 @@ const measureLoad = async () => {
   for (const kind of kinds) {
     for (const name of names) await load(() => kind.make(bases[name], tokens[name]), Math.min(REQUESTS, 200), CONCURRENCY)
   }
-  const rows = []
   for (const kind of kinds) {
-    progress(`load: ${kind.name}`)
-    const results = Object.fromEntries(names.map((n) => [n, { latencies: [], wall: 0, statuses: {}, cpuMs: 0 }]))
-    const before = await kvCounters(bases.ours)
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+    progress(`load: ${kind.name} (${order[0]} first)`)
+    const result = results.get(kind)
+    const before = AA ? undefined : await kvCounters(bases.ours)
+    for (let round = 0; round < rounds; round++) {
+      const cpu = {}
+      for (const name of round % 2 === 0 ? order : [...order].reverse()) {
         const cpuBefore = treeCpuMs(running[name].child.pid)
         const r = await load(() => kind.make(bases[name], tokens[name]), REQUESTS, CONCURRENCY)
         const cpuAfter = treeCpuMs(running[name].child.pid)
-        if (cpuBefore !== undefined && cpuAfter !== undefined) results[name].cpuMs += cpuAfter - cpuBefore
-        results[name].latencies.push(...r.latencies)
-        results[name].wall += r.wall
-        for (const [s, n] of Object.entries(r.statuses)) results[name].statuses[s] = (results[name].statuses[s] ?? 0) + n
+        if (cpuBefore !== undefined && cpuAfter !== undefined) result[name].cpuMs += cpu[name] = cpuAfter - cpuBefore
+        result[name].latencies.push(...r.latencies)
+        result[name].wall += r.wall
+        result[name].rounds.push({ cpuMs: cpu[name], rps: (r.latencies.length / r.wall) * 1000 })
+        for (const [s, n] of Object.entries(r.statuses)) result[name].statuses[s] = (result[name].statuses[s] ?? 0) + n
       }
     }
-    const after = await kvCounters(bases.ours)
-    // A counter that went down means the worker was reloaded (a source file changed) mid-kind.
-    const perRequest = (k) => (after[k] < before[k] ? Number.NaN : (after[k] - before[k]) / (ROUNDS * REQUESTS))
+    if (before !== undefined) {
+      const after = await kvCounters(bases.ours)
+      // A counter that went down means the worker was reloaded (a source file changed) mid-kind.
+      if (after.read < before.read || after.write < before.write) result.kv.reloaded = true
+      result.kv.requests += rounds * REQUESTS
+      for (const kind of ["read", "write"]) result.kv[kind] += after[kind] - before[kind]
+      for (const [keyspace, now] of Object.entries(after.keyspaces)) {
+        const then = before.keyspaces[keyspace] ?? { read: 0, write: 0 }
+        const sum = (result.kv.keyspaces[keyspace] ??= { read: 0, write: 0 })
+        sum.read += now.read - then.read
+        sum.write += now.write - then.write
+      }
+    }
+  }
+  await stopAll()
+}
+
+const measureLoad = async () => {
+  const results = new Map(kinds.map((kind) => [kind, {
+    ...Object.fromEntries(names.map((n) => [n, { latencies: [], wall: 0, statuses: {}, cpuMs: 0, rounds: [] }])),
+    kv: { requests: 0, read: 0, write: 0, keyspaces: {}, reloaded: false }
+  }]))
+  const tokens = {}
+  const first = Math.ceil(ROUNDS / 2)
+  await measureSession(placements[0], first, results, tokens)
+  if (ROUNDS - first > 0) await measureSession(placements[1], ROUNDS - first, results, tokens)
+  for (const name of names) Object.assign(targets[name], ports[name])
+
+  const rows = []
+  for (const kind of kinds) {
+    const result = results.get(kind)
+    const { kv } = result
+    const perRequest = (n) => (AA || kv.reloaded ? Number.NaN : n / kv.requests)
     // Per keyspace, those the kind touched: e.g. the auth request's buckets apart from its session reads.
-    const byKeyspace = Object.entries(after.keyspaces).flatMap(([name, now]) => {
-      const then = before.keyspaces[name] ?? { read: 0, write: 0 }
-      const reads = (now.read - then.read) / (ROUNDS * REQUESTS)
-      const writes = (now.write - then.write) / (ROUNDS * REQUESTS)
-      return reads > 0 || writes > 0 ? [`${name} ${reads.toFixed(2)}/${writes.toFixed(2)}`] : []
-    }).join(", ")
+    const byKeyspace = Object.entries(kv.keyspaces).flatMap(([name, { read, write }]) =>
+      read > 0 || write > 0 ? [`${name} ${perRequest(read).toFixed(2)}/${perRequest(write).toFixed(2)}`] : []
+    ).join(", ")
     const summary = (name) => {
-      const r = results[name]
+      const r = result[name]
       const sorted = [...r.latencies].sort((a, b) => a - b)
       return {
         rps: (r.latencies.length / r.wall) * 1000,
@@ -147,9 +199,14 @@ const measureLoad = async () => {
         statuses: r.statuses
       }
     }
-    rows.push({ kind: kind.name, short: kind.short, ours: summary("ours"), baseline: summary("baseline"), kvReads: perRequest("read"), kvWrites: perRequest("write"), byKeyspace })
+    // Round by round, ours against the baseline's round beside it: how far one round strays.
+    const paired = (f) => result.ours.rounds.map((r, i) => f(r) / f(result.baseline.rounds[i])).filter(Number.isFinite).sort((a, b) => a - b)
+    rows.push({
+      kind: kind.name, short: kind.short, ours: summary("ours"), baseline: summary("baseline"),
+      kvReads: perRequest(kv.read), kvWrites: perRequest(kv.write), byKeyspace,
+      roundRatios: { cpu: paired((r) => r.cpuMs), rps: paired((r) => r.rps) }
+    })
   }
-  await stopAll()
   return { rows, tokens }
 }
 
@@ -181,7 +238,7 @@ const measureCold = async (tokens) => {
 
 const main = async () => {
   console.log(
-    `bench: ${ROUNDS} rounds x ${REQUESTS} requests per kind and target, concurrency ${CONCURRENCY}, alternating; ` +
+    `bench${AA ? " (A/A: the baseline against itself)" : ""}: ${ROUNDS} rounds x ${REQUESTS} requests per kind and target, concurrency ${CONCURRENCY}, alternating, half in each slot; ` +
       `${STARTUP_SAMPLES} startup profiles and ${COLD_SAMPLES} cold starts per target`
   )
   const { sizes, startup } = measureBuilds()
@@ -199,11 +256,12 @@ const main = async () => {
     }
   }
   console.log("")
-  console.log("| request kind | req/s ours/baseline | p50 ours/baseline | p99 ours/baseline | server CPU ours/baseline | KV reads/req | KV writes/req | KV reads/writes per keyspace |")
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+  console.log("| request kind | req/s ours/baseline | p50 ours/baseline | p99 ours/baseline | server CPU ours/baseline | one round's CPU / req/s ratio, lowest-highest | KV reads/req | KV writes/req | KV reads/writes per keyspace |")
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+  const range = (xs) => (xs.length === 0 ? "-" : `${xs[0].toFixed(2)}-${xs[xs.length - 1].toFixed(2)}`)
   for (const row of rows) {
     console.log(
-      `| ${row.kind} | ${ratio(row.ours.rps, row.baseline.rps)} | ${ratio(row.ours.p50, row.baseline.p50)} | ${ratio(row.ours.p99, row.baseline.p99)} | ${ratio(row.ours.cpuMicros, row.baseline.cpuMicros)} | ${fmt(row.kvReads)} | ${fmt(row.kvWrites)} | ${row.byKeyspace || "-"} |`
+      `| ${row.kind} | ${ratio(row.ours.rps, row.baseline.rps)} | ${ratio(row.ours.p50, row.baseline.p50)} | ${ratio(row.ours.p99, row.baseline.p99)} | ${ratio(row.ours.cpuMicros, row.baseline.cpuMicros)} | ${range(row.roundRatios.cpu)} / ${range(row.roundRatios.rps)} | ${fmt(row.kvReads)} | ${fmt(row.kvWrites)} | ${row.byKeyspace || "-"} |`
     )
   }
   const startupMs = Object.fromEntries(names.map((n) => [n, median(startup[n])]))
@@ -219,7 +277,7 @@ const main = async () => {
   console.log(`| bundle KiB gzip | ${sizes.ours?.gzipKib ?? "-"} | ${sizes.baseline?.gzipKib ?? "-"} | ${ratio(sizes.ours?.gzipKib, sizes.baseline?.gzipKib)} |`)
 
   mkdirSync("bench/results", { recursive: true })
-  if (process.env.BENCH_KINDS === undefined) {
+  if (process.env.BENCH_KINDS === undefined && !AA) {
     writeFileSync(
       "bench/results/latest.json",
       JSON.stringify({ at: new Date().toISOString(), REQUESTS, ROUNDS, CONCURRENCY, rows, startup, cold, sizes }, null, 2)
@@ -230,7 +288,7 @@ const main = async () => {
   console.log(
     `summary: cpu ${per((r) => ratio(r.ours.cpuMicros, r.baseline.cpuMicros))}` +
       ` | req/s ${per((r) => ratio(r.ours.rps, r.baseline.rps))}` +
-      ` | kv r/w ${per((r) => `${r.kvReads.toFixed(1)}/${r.kvWrites.toFixed(1)}`)}` +
+      ` | kv r/w ${per((r) => (AA ? "-" : `${r.kvReads.toFixed(1)}/${r.kvWrites.toFixed(1)}`))}` +
       ` | startup ${ratio(startupMs.ours, startupMs.baseline)} (${fmt(startupMs.ours)}/${fmt(startupMs.baseline)} ms)` +
       ` | cold ${ratio(coldCpu.ours, coldCpu.baseline)} (${fmt(coldCpu.ours)}/${fmt(coldCpu.baseline)} ms)` +
       ` | bundle ${sizes.ours?.gzipKib ?? "-"}/${sizes.baseline?.gzipKib ?? "-"} KiB gzip`

@@ -125,10 +125,10 @@ export const allKinds = [
   }
 ]
 
-/** The kinds whose name contains BENCH_KINDS (all by default). */
+/** The kinds named by BENCH_KINDS, a comma-separated list of short names or parts of names (all by default). */
 export const selectedKinds = () => {
-  const only = process.env.BENCH_KINDS
-  return allKinds.filter((k) => only === undefined || k.name.includes(only) || k.short === only)
+  const only = process.env.BENCH_KINDS?.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  return allKinds.filter((k) => only === undefined || only.some((o) => k.name.includes(o) || k.short === o))
 }
 
 /** `count` requests at `concurrency`; every latency in ms, the wall time, and the statuses. */

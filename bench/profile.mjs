@@ -3,7 +3,8 @@
 // `npm run bench`, the worker under load (`wrangler dev`'s inspector, Profiler.start/stop around
 // PROFILE_REQUESTS requests). Prints the top entries by self time (function and the module it was
 // bundled from) and the self time per package, then the same for a cold start (a fresh isolate's
-// first request: the runtime and Better Auth built); writes every .cpuprofile under bench/results/profiles
+// first request: the runtime and Better Auth built); writes every .cpuprofile under bench/results/profiles,
+// with the dev bundle their load profiles point into (`<target>-dev-bundle.js`)
 // (open them in Chrome DevTools or VS Code for the flame graph).
 //
 //   npm run bench:profile
@@ -58,6 +59,8 @@ const main = async () => {
   for (const name of names) prepare(targets[name])
   for (const name of names) servers.push(await startServer(targets[name]))
   const devSources = { ours: devBundleSource(targets.ours), baseline: devBundleSource(targets.baseline) }
+  // The bundle the load profiles' frames point into (wrangler removes it when it stops), to read them later.
+  for (const name of names) if (devSources[name] !== undefined) writeFileSync(join(out, `${name}-dev-bundle.js`), devSources[name])
   const bases = Object.fromEntries(servers.map((s) => [s.target.name, s.base]))
   const tokens = { ours: await signUp(bases.ours), baseline: await signUp(bases.baseline) }
   const inspectors = { ours: await inspect(targets.ours), baseline: await inspect(targets.baseline) }

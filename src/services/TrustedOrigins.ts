@@ -67,7 +67,8 @@ export const parse = (text: string): ParsedTrustedOrigins => {
   return { origins, problems }
 }
 
-const originOfUrl = (url: string): string | undefined => {
+/** The origin of an absolute URL, or `undefined` for a string that is not one. */
+export const originOf = (url: string): string | undefined => {
   try {
     return new URL(url).origin
   } catch {
@@ -78,10 +79,12 @@ const originOfUrl = (url: string): string | undefined => {
 /**
  * Better Auth's `trustedOrigins`: the configured entries plus the origin the request was sent to,
  * so the worker's own pages are trusted on any host and port (`wrangler dev --port N`, a custom
- * domain) without configuration. Better Auth also calls it without a request, at start-up.
+ * domain) without configuration. Better Auth also calls it without a request, at start-up. It reads
+ * nothing of the request but its origin, at once: `BetterAuth.routedHandler` keeps one router per
+ * origin on that promise.
  */
 export const forBetterAuth = (origins: ReadonlyArray<string>) => (request?: Request): Array<string> => {
-  const own = request === undefined ? undefined : originOfUrl(request.url)
+  const own = request === undefined ? undefined : originOf(request.url)
   return own === undefined ? [...origins] : [...origins, own]
 }
 
@@ -108,7 +111,7 @@ export class TrustedOrigins extends Context.Tag("edge-auth-state/TrustedOrigins"
   static readonly make = (options: { readonly baseURL: string; readonly origins: ReadonlyArray<string> }): TrustedOriginsShape => {
     const exact = new Set<string>()
     const wildcards: Array<Wildcard> = []
-    const base = originOfUrl(options.baseURL)
+    const base = originOf(options.baseURL)
     if (base !== undefined) exact.add(base)
     for (const origin of options.origins) {
       const url = new URL(origin)
@@ -127,7 +130,7 @@ export class TrustedOrigins extends Context.Tag("edge-auth-state/TrustedOrigins"
         }
         // Anything but a browser's serialisation of an origin (a path, upper case, `null`) is not one.
         if (url.origin !== origin) return false
-        if (originOfUrl(requestUrl) === origin) return true
+        if (originOf(requestUrl) === origin) return true
         return wildcards.some((w) =>
           url.protocol === w.protocol && url.port === w.port && url.hostname.endsWith(w.suffix) &&
           url.hostname.length > w.suffix.length

@@ -1,0 +1,137 @@
+/**
+ * `BetterAuth.routedHandler`: Better Auth's handler with its router built once per origin, held to
+ * `auth.handler` itself, answer for answer, in workerd over the real D1.
+ */
+import { env } from "cloudflare:test"
+import { Duration, Redacted } from "effect"
+import { describe, expect, it } from "vitest"
+import * as BetterAuth from "../../src/layers/BetterAuth.js"
+import * as BetterAuthLibrary from "../../src/layers/BetterAuthLibrary.js"
+import { origin } from "../http/helpers.js"
+
+const secret = Redacted.make("routed-handler-test-secret-at-least-32-characters")
+
+const makeAuth = (trustedOrigins: ReadonlyArray<string> = []) =>
+  BetterAuthLibrary.betterAuth(BetterAuth.options(
+    BetterAuthLibrary,
+    { database: env.DB, secret, baseURL: origin, trustedOrigins },
+    { expiresIn: Duration.days(7), updateAge: Duration.days(1) }
+  ))
+
+/** The library, with every router Better Auth builds counted. */
+const counting = () => {
+  const built: Array<string> = []
+  const library: Pick<BetterAuth.Library, "router" | "runWithAdapter"> = {
+    runWithAdapter: BetterAuthLibrary.runWithAdapter,
+    router: (ctx, options) => {
+      built.push([...ctx.trustedOrigins].sort().join(" "))
+      return BetterAuthLibrary.router(ctx, options)
+    }
+  }
+  return { built, library }
+}
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  new Request(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) })
+
+/** Status, the headers that carry meaning, and the body: what a client can tell apart. */
+const seen = async (response: Response) => ({
+  status: response.status,
+  contentType: response.headers.get("content-type"),
+  body: await response.text()
+})
+
+describe("routedHandler", () => {
+  it("builds Better Auth's router once for an origin, not once per request", async () => {
+    const auth = makeAuth()
+    const { built, library } = counting()
+    const routed = BetterAuth.routedHandler(library, auth)
+    for (let i = 0; i < 3; i++) expect((await routed(new Request(`${origin}/api/auth/ok`))).status).toBe(200)
+    expect(built).toHaveLength(1)
+    await Promise.all(Array.from({ length: 4 }, () => routed(new Request(`${origin}/api/auth/ok`))))
+    expect(built).toHaveLength(1)
+    expect((await routed(new Request("http://other.example/api/auth/ok"))).status).toBe(200)
+    expect(built).toHaveLength(2)
+  })
+
+  it("answers every request as auth.handler does: sign-up, sign-in, a wrong password, get-session, sign-out, an unknown path, a bad body", async () => {
+    const auth = makeAuth()
+    const routed = BetterAuth.routedHandler(counting().library, auth)
+    const both = async (make: () => Request) => {
+      const [ours, theirs] = [await seen(await routed(make())), await seen(await auth.handler(make()))]
+      expect(ours).toEqual(theirs)
+      return ours
+    }
+    const email = `routed-${crypto.randomUUID()}@example.com`
+    const signUp = await routed(post(`${origin}/api/auth/sign-up/email`, { email, password: "correct-horse-battery", name: "R" }, { origin }))
+    expect(signUp.status).toBe(200)
+    const token = signUp.headers.get("set-auth-token")!
+    expect(token).toBeTruthy()
+
+    expect((await both(() => post(`${origin}/api/auth/sign-in/email`, { email, password: "wrong-horse-battery" }, { origin }))).status).toBe(401)
+    expect((await both(() => post(`${origin}/api/auth/sign-up/email`, { email, password: "correct-horse-battery", name: "R" }, { origin }))).status).toBe(422)
+    expect((await both(() => post(`${origin}/api/auth/sign-in/email`, { email: "not an address", password: "x" }, { origin }))).status).toBe(400)
+    expect((await both(() => new Request(`${origin}/api/auth/no-such-route`))).status).toBe(404)
+    const session = await both(() => new Request(`${origin}/api/auth/get-session`, { headers: { authorization: `Bearer ${token}` } }))
+    expect(session.status).toBe(200)
+    expect(JSON.parse(session.body)).toMatchObject({ user: { email } })
+    expect((await both(() => new Request(`${origin}/api/auth/get-session`))).body).toBe("null")
+
+    const signOut = await routed(post(`${origin}/api/auth/sign-out`, {}, { origin, authorization: `Bearer ${token}` }))
+    expect(signOut.status).toBe(200)
+    expect((await both(() => new Request(`${origin}/api/auth/get-session`, { headers: { authorization: `Bearer ${token}` } }))).body).toBe("null")
+  })
+
+  it("trusts an origin only on requests sent to it: a router kept for one host never trusts that host on another", async () => {
+    const auth = makeAuth(["https://app.example"])
+    const { built, library } = counting()
+    const routed = BetterAuth.routedHandler(library, auth)
+    const attempt = (host: string, from: string) => () =>
+      post(`${host}/api/auth/sign-in/email`, { email: "nobody@example.com", password: "wrong-horse-battery" }, { origin: from })
+    const both = async (make: () => Request) => {
+      const ours = await seen(await routed(make()))
+      expect(ours).toEqual(await seen(await auth.handler(make())))
+      return ours.status
+    }
+    // A page on a host may call that host (its own origin), and so may a configured origin.
+    expect(await both(attempt("https://a.example", "https://a.example"))).toBe(401)
+    expect(await both(attempt("https://a.example", "https://app.example"))).toBe(401)
+    // The same page calling another host is refused there, after a.example's router was kept.
+    expect(await both(attempt("https://b.example", "https://a.example"))).toBe(403)
+    expect(await both(attempt("https://b.example", "https://b.example"))).toBe(401)
+    expect(await both(attempt("https://b.example", "https://evil.example"))).toBe(403)
+    expect(built).toEqual([
+      ["http://localhost:8787", "https://a.example", "https://app.example"].sort().join(" "),
+      ["http://localhost:8787", "https://app.example", "https://b.example"].sort().join(" ")
+    ])
+  })
+
+  it("past `limit` origins, answers through auth.handler", async () => {
+    const auth = makeAuth()
+    const { built, library } = counting()
+    const routed = BetterAuth.routedHandler(library, auth, 2)
+    for (const host of ["https://one.example", "https://two.example", "https://three.example", "https://four.example"]) {
+      expect((await routed(new Request(`${host}/api/auth/ok`))).status).toBe(200)
+      expect((await routed(post(`${host}/api/auth/sign-in/email`, { email: "nobody@example.com", password: "x" }, { origin: host }))).status).toBe(401)
+    }
+    expect(built).toHaveLength(2)
+  })
+
+  it("leaves a configuration whose per-request values depend on more than the origin to auth.handler", async () => {
+    const auth = makeAuth()
+    const { built, library } = counting()
+    const dynamicBase = { ...auth, options: { ...auth.options, baseURL: { allowedHosts: ["localhost:8787"] } } }
+    expect(BetterAuth.routedHandler(library, dynamicBase)).toBe(auth.handler)
+    const providersOfRequest = {
+      ...auth,
+      options: { ...auth.options, account: { accountLinking: { trustedProviders: () => ["google" as const] } } }
+    }
+    expect(BetterAuth.routedHandler(library, providersOfRequest)).toBe(auth.handler)
+    // Origins a function finds asynchronously (from a database, say) are found per request, by Better Auth.
+    const asyncOrigins = BetterAuthLibrary.betterAuth({ ...auth.options, trustedOrigins: async () => ["https://app.example"] })
+    const routed = BetterAuth.routedHandler(library, asyncOrigins)
+    const signIn = post(`${origin}/api/auth/sign-in/email`, { email: "nobody@example.com", password: "x" }, { origin: "https://app.example" })
+    expect((await routed(signIn)).status).toBe(401)
+    expect(built).toHaveLength(0)
+  })
+})

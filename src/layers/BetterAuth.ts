@@ -321,12 +321,6 @@ export const forNonBrowserClients = (request: Request): Request => {
   return new Request(request, { headers: stripped })
 }
 
-/**
- * The passkey plugin answers whatever fails in its verification routes alike: a registration with
- * 500, a sign-in with 400, whether WebAuthn verification failed (the client's fault) or storing the
- * passkey or the session did (the server's). `afterVerification` records that verification passed,
- * which tells the two apart: before it, a 4xx with the plugin's own body; after it, a 503.
- */
 /** What `routedHandler` needs of a built Better Auth. */
 export interface RoutableAuth {
   readonly handler: (request: Request) => Promise<Response>
@@ -349,8 +343,8 @@ export interface RoutableAuth {
  * configuration, a request URL without an origin, and origins beyond the first `limit` (the Host
  * header is the client's to choose in `wrangler dev`) go to `auth.handler` as before.
  *
- * Each request awaits Better Auth's own context promise, as `auth.handler` does, and builds or
- * finds its router synchronously after it: no request awaits a promise another request created.
+ * A request awaits what `auth.handler` awaits (Better Auth's context) and nothing more: its router
+ * is found, or built, synchronously after it, so no request awaits a router another one is building.
  */
 export const routedHandler = (
   library: Pick<Library, "router" | "runWithAdapter">,
@@ -391,6 +385,12 @@ export const routedHandler = (
   }
 }
 
+/**
+ * The passkey plugin answers whatever fails in its verification routes alike: a registration with
+ * 500, a sign-in with 400, whether WebAuthn verification failed (the client's fault) or storing the
+ * passkey or the session did (the server's). `afterVerification` records that verification passed,
+ * which tells the two apart: before it, a 4xx with the plugin's own body; after it, a 503.
+ */
 const isPasskeyVerification = (url: string) => /\/passkey\/verify-(registration|authentication)\/?$/i.test(new URL(url).pathname)
 
 const clientFault = async (response: Response) =>

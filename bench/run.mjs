@@ -17,7 +17,7 @@
 //
 // The last line is one summary, ours/baseline for each figure, which the targets are stated in.
 //
-//   npm run bench                                          # defaults: 6 x 300, c=8, 7 startup, 7 cold
+//   npm run bench                                          # defaults: 6 x 300, c=8, 15 startup, 7 cold
 //   BENCH_ROUNDS=1 BENCH_REQUESTS=50 BENCH_STARTUP_SAMPLES=1 BENCH_COLD_SAMPLES=1 npm run bench  # quick
 //   BENCH_KINDS=auth npm run bench                         # only the kinds whose name contains "auth"
 //   BENCH_KINDS=health,auth npm run bench                  # several, by short name or part of a name
@@ -34,7 +34,7 @@ import {
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8)
-const STARTUP_SAMPLES = Number(process.env.BENCH_STARTUP_SAMPLES ?? 7)
+const STARTUP_SAMPLES = Number(process.env.BENCH_STARTUP_SAMPLES ?? 15)
 const COLD_SAMPLES = Number(process.env.BENCH_COLD_SAMPLES ?? 7)
 const state = mkdtempSync(join(tmpdir(), "bench-"))
 const targets = makeTargets(state)

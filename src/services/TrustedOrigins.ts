@@ -80,8 +80,8 @@ export const originOf = (url: string): string | undefined => {
  * Better Auth's `trustedOrigins`: the configured entries plus the origin the request was sent to,
  * so the worker's own pages are trusted on any host and port (`wrangler dev --port N`, a custom
  * domain) without configuration. Better Auth also calls it without a request, at start-up. It reads
- * nothing of the request but its origin, at once: `BetterAuth.routedHandler` keeps one router per
- * origin on that promise.
+ * nothing of the request but its origin, and answers at once: `BetterAuth.routedHandler`, which keeps
+ * one router per origin, relies on both.
  */
 export const forBetterAuth = (origins: ReadonlyArray<string>) => (request?: Request): Array<string> => {
   const own = request === undefined ? undefined : originOf(request.url)

@@ -110,4 +110,19 @@ describe("TRUSTED_ORIGINS", () => {
     // Better Auth adds the request's own origin the same way.
     expect(TrustedOrigins.forBetterAuth(configured)(new Request(workerUrl))).toEqual([...configured, "http://127.0.0.1:8811"])
   })
+
+  it("for Better Auth, reads nothing of a request but its origin, and answers at once (BetterAuth.routedHandler keeps a router per origin on it)", () => {
+    const trusted = TrustedOrigins.forBetterAuth(configured)
+    const requests = [
+      new Request("https://api.example.com/api/auth/sign-in/email"),
+      new Request("https://api.example.com/api/auth/get-session?x=1#f", { headers: { origin: "https://evil.example", host: "other.example" } }),
+      new Request("https://api.example.com:443/API/AUTH/", { method: "POST", body: "{}", headers: { "x-forwarded-host": "evil.example" } })
+    ]
+    const answers = requests.map((request) => trusted(request))
+    for (const answer of answers) {
+      expect(Array.isArray(answer)).toBe(true)
+      expect(answer).toEqual([...configured, "https://api.example.com"])
+    }
+    expect(trusted(new Request("https://api.example.com:8443/api/auth/ok"))).toEqual([...configured, "https://api.example.com:8443"])
+  })
 })

@@ -156,7 +156,7 @@ const measureSession = async (order, rounds, results, tokens) => {
       // A counter that went down means the worker was reloaded (a source file changed) mid-kind.
       if (after.read < before.read || after.write < before.write) result.kv.reloaded = true
       result.kv.requests += rounds * REQUESTS
-      for (const kind of ["read", "write"]) result.kv[kind] += after[kind] - before[kind]
+      for (const operation of ["read", "write"]) result.kv[operation] += after[operation] - before[operation]
       for (const [keyspace, now] of Object.entries(after.keyspaces)) {
         const then = before.keyspaces[keyspace] ?? { read: 0, write: 0 }
         const sum = (result.kv.keyspaces[keyspace] ??= { read: 0, write: 0 })

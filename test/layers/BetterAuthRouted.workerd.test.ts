@@ -41,6 +41,13 @@ const seen = async (response: Response) => ({
   body: await response.text()
 })
 
+/** What `routed` answers to the request `make` makes, after checking `auth.handler` answers the same. */
+const sameAs = async (auth: BetterAuth.RoutableAuth, routed: (request: Request) => Promise<Response>, make: () => Request) => {
+  const ours = await seen(await routed(make()))
+  expect(ours).toEqual(await seen(await auth.handler(make())))
+  return ours
+}
+
 describe("routedHandler", () => {
   it("builds Better Auth's router once for an origin, not once per request", async () => {
     const auth = makeAuth()
@@ -57,11 +64,7 @@ describe("routedHandler", () => {
   it("answers every request as auth.handler does: sign-up, sign-in, a wrong password, get-session, sign-out, an unknown path, a bad body", async () => {
     const auth = makeAuth()
     const routed = BetterAuth.routedHandler(counting().library, auth)
-    const both = async (make: () => Request) => {
-      const [ours, theirs] = [await seen(await routed(make())), await seen(await auth.handler(make()))]
-      expect(ours).toEqual(theirs)
-      return ours
-    }
+    const both = (make: () => Request) => sameAs(auth, routed, make)
     const email = `routed-${crypto.randomUUID()}@example.com`
     const signUp = await routed(post(`${origin}/api/auth/sign-up/email`, { email, password: "correct-horse-battery", name: "R" }, { origin }))
     expect(signUp.status).toBe(200)
@@ -88,11 +91,7 @@ describe("routedHandler", () => {
     const routed = BetterAuth.routedHandler(library, auth)
     const attempt = (host: string, from: string) => () =>
       post(`${host}/api/auth/sign-in/email`, { email: "nobody@example.com", password: "wrong-horse-battery" }, { origin: from })
-    const both = async (make: () => Request) => {
-      const ours = await seen(await routed(make()))
-      expect(ours).toEqual(await seen(await auth.handler(make())))
-      return ours.status
-    }
+    const both = async (make: () => Request) => (await sameAs(auth, routed, make)).status
     // A page on a host may call that host (its own origin), and so may a configured origin.
     expect(await both(attempt("https://a.example", "https://a.example"))).toBe(401)
     expect(await both(attempt("https://a.example", "https://app.example"))).toBe(401)

@@ -158,14 +158,6 @@ const Variables = Schema.Struct({
   MAX_BODY_BYTES: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.positive()))
 })
 
-const isLoopback = (url: string) => {
-  try {
-    return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(url).hostname)
-  } catch {
-    return false
-  }
-}
-
 const text = (value: unknown): string | undefined => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined)
 
 /**
@@ -178,7 +170,7 @@ const readMailer = (env: Partial<Record<keyof Env, unknown>>, problems: Array<st
   const kind = text(env.MAILER) ?? "resend"
   if (kind === "outbox") {
     // An invalid BETTER_AUTH_URL is named on its own; only a valid, non-loopback one is refused here.
-    if (typeof env.BETTER_AUTH_URL === "string" && isAbsoluteUrl(env.BETTER_AUTH_URL) && !isLoopback(env.BETTER_AUTH_URL)) {
+    if (typeof env.BETTER_AUTH_URL === "string" && isAbsoluteUrl(env.BETTER_AUTH_URL) && !TrustedOrigins.isLoopback(env.BETTER_AUTH_URL)) {
       problems.push("MAILER=outbox serves every mail at /dev/outbox: only for local development (a localhost BETTER_AUTH_URL)")
       return undefined
     }

@@ -198,7 +198,7 @@ export const options = (
     appName,
     baseURL: config.baseURL,
     basePath: config.basePath ?? "/api/auth",
-    trustedOrigins: TrustedOrigins.forBetterAuth(config.trustedOrigins ?? []),
+    trustedOrigins: TrustedOrigins.forBetterAuth({ baseURL: config.baseURL, origins: config.trustedOrigins ?? [] }),
     secret: Redacted.value(config.secret),
     database: withClientErrors(config.database),
     ...(storage ? { secondaryStorage: storage } : {}),
@@ -330,18 +330,18 @@ export interface RoutableAuth {
 }
 
 /**
- * `auth.handler`, with Better Auth's router built once per origin the worker is reached on instead
- * of on every request. Better Auth's handler copies its context and builds every endpoint and a new
+ * `auth.handler`, with Better Auth's router built once per list of trusted origins instead of on
+ * every request. Better Auth's handler copies its context and builds every endpoint and a new
  * router for each request (better-auth#10188): in the profile of the rate-limited auth request that
  * was the largest part of Better Auth's own time. What else its handler does per request is done
- * here the same way: a copy of the context with the request's trusted origins and providers, and
- * the adapter's async context around the call.
+ * here the same way: a copy of the context with the request's trusted origins, and the adapter's
+ * async context around the call. A workaround: once Better Auth keeps its router across requests
+ * (the fix proposed in better-auth#10287), `auth.handler` does this itself and this goes.
  *
  * A router is kept only when nothing else in that copy depends on the request: a `baseURL` that is
  * a string, trusted providers that are a list, and trusted origins that are a list or a function
- * answering at once from the request's origin alone (`TrustedOrigins.forBetterAuth`). Any other
- * configuration, a request URL without an origin, and origins beyond the first `limit` (the Host
- * header is the client's to choose in `wrangler dev`) go to `auth.handler` as before.
+ * answering at once from the request alone (`TrustedOrigins.forBetterAuth`). Any other
+ * configuration, and lists beyond the first `limit`, go to `auth.handler` as before.
  *
  * A request awaits what `auth.handler` awaits (Better Auth's context) and nothing more: its router
  * is found, or built, synchronously after it, so no request awaits a router another one is building.
@@ -357,32 +357,27 @@ export const routedHandler = (
   }
   const trustedFor = options.trustedOrigins
   const routers = new Map<string, { readonly adapter: AuthContext["adapter"]; readonly handler: (request: Request) => Promise<Response> }>()
-  const routerFor = (ctx: AuthContext, origin: string, request: Request) => {
-    const known = routers.get(origin)
+  const routerFor = (ctx: AuthContext, extra: ReadonlyArray<string>) => {
+    const key = extra.join(" ")
+    const known = routers.get(key)
     if (known !== undefined || routers.size >= limit) return known
-    const extra = typeof trustedFor === "function" ? trustedFor(request) : []
-    if (!Array.isArray(extra)) return undefined
     // Better Auth's own copy: its prototype and every property, then the request's values.
     const handlerCtx: AuthContext = Object.create(Object.getPrototypeOf(ctx), Object.getOwnPropertyDescriptors(ctx))
     // The start-up list (no request) and what the request adds to it: Better Auth's list for it.
-    handlerCtx.trustedOrigins = [
-      ...ctx.trustedOrigins,
-      ...extra.filter((o): o is string => Boolean(o) && !ctx.trustedOrigins.includes(o as string))
-    ]
+    handlerCtx.trustedOrigins = [...ctx.trustedOrigins, ...extra.filter((o) => Boolean(o) && !ctx.trustedOrigins.includes(o))]
     const routed = { adapter: handlerCtx.adapter, handler: library.router(handlerCtx, options).handler }
-    routers.set(origin, routed)
+    routers.set(key, routed)
     return routed
   }
-  return (request) => {
-    const origin = TrustedOrigins.originOf(request.url)
-    if (origin === undefined) return auth.handler(request)
-    return auth.$context.then((ctx) => {
-      const routed = routerFor(ctx as AuthContext, origin, request)
+  return (request) =>
+    auth.$context.then((ctx) => {
+      const extra: unknown = typeof trustedFor === "function" ? trustedFor(request) : []
+      if (!Array.isArray(extra) || !extra.every((o): o is string => typeof o === "string")) return auth.handler(request)
+      const routed = routerFor(ctx as AuthContext, extra)
       if (routed === undefined) return auth.handler(request)
       // Typed as a promise of the promise `fn` returns; it awaits it, as Better Auth's handler relies on.
       return library.runWithAdapter(routed.adapter, () => routed.handler(request)) as unknown as Promise<Response>
     })
-  }
 }
 
 /**

@@ -1,7 +1,12 @@
 /**
  * The origins whose browser pages may use the API: one list, read from `TRUSTED_ORIGINS`, that
  * feeds both Better Auth's origin checks (`trustedOrigins`) and the CORS allow-list, plus the
- * worker's own origin (`BETTER_AUTH_URL`) and the origin each request was sent to (same origin).
+ * worker's own origin (`BETTER_AUTH_URL`). Links in mails are built on these origins only.
+ *
+ * The origin a request was sent to (its `Host`) is the client's to choose wherever the worker is
+ * reached without Cloudflare's routing in front (`wrangler dev`, a proxy that passes `Host` on, a
+ * hostname nobody planned for), so it is trusted only where that cannot be abused: a loopback
+ * origin while `BETTER_AUTH_URL` is itself loopback, which is local development on any port.
  *
  * Entries are exact origins (`https://app.example.com`, `http://localhost:5173`) or wildcard
  * subdomains (`https://*.example.com`: any subdomain, at any depth, on that scheme and port), the
@@ -76,16 +81,37 @@ export const originOf = (url: string): string | undefined => {
   }
 }
 
+const loopbackHosts = new Set(["localhost", "127.0.0.1", "[::1]"])
+
+/** Whether `url` (an absolute URL or an origin) is on a loopback host: this machine. */
+export const isLoopback = (url: string): boolean => {
+  try {
+    return loopbackHosts.has(new URL(url).hostname)
+  } catch {
+    return false
+  }
+}
+
 /**
- * Better Auth's `trustedOrigins`: the configured entries plus the origin the request was sent to,
- * so the worker's own pages are trusted on any host and port (`wrangler dev --port N`, a custom
- * domain) without configuration. Better Auth also calls it without a request, at start-up. It reads
- * nothing of the request but its origin, and answers at once: `BetterAuth.routedHandler`, which keeps
- * one router per origin, relies on both.
+ * Whether the origin a request was sent to is trusted as its own: only a loopback origin of a
+ * worker whose `baseURL` is loopback (local development, on whatever port it was started).
  */
-export const forBetterAuth = (origins: ReadonlyArray<string>) => (request?: Request): Array<string> => {
+export const isOwnOriginTrusted = (baseURL: string, requestOrigin: string): boolean =>
+  isLoopback(baseURL) && isLoopback(requestOrigin)
+
+/**
+ * Better Auth's `trustedOrigins`: the configured entries, plus the origin the request was sent to
+ * when that is trusted (`isOwnOriginTrusted`). Better Auth also calls it without a request, at
+ * start-up. It reads nothing of the request but its URL, and answers at once:
+ * `BetterAuth.routedHandler`, which keeps one router per list it answers, relies on both.
+ */
+export const forBetterAuth = (options: { readonly baseURL: string; readonly origins: ReadonlyArray<string> }) =>
+(request?: Request): Array<string> => {
   const own = request === undefined ? undefined : originOf(request.url)
-  return own === undefined ? [...origins] : [...origins, own]
+  // Better Auth trusts its baseURL's origin itself.
+  return own !== undefined && isOwnOriginTrusted(options.baseURL, own) && own !== originOf(options.baseURL) && !options.origins.includes(own)
+    ? [...options.origins, own]
+    : [...options.origins]
 }
 
 interface Wildcard {
@@ -100,8 +126,9 @@ export interface TrustedOriginsShape {
   readonly origins: ReadonlyArray<string>
   /**
    * Whether a page on `origin` (an `Origin` header) may call the API at `requestUrl`: it is the
-   * worker's configured origin, one of the configured entries, or `requestUrl`'s own origin. The
-   * header must be an origin as browsers write it (lower-case, no default port, no path).
+   * worker's configured origin, one of the configured entries, or `requestUrl`'s own origin where
+   * that is trusted (`isOwnOriginTrusted`). The header must be an origin as browsers write it
+   * (lower-case, no default port, no path).
    */
   readonly isTrusted: (origin: string, requestUrl: string) => boolean
 }
@@ -130,7 +157,7 @@ export class TrustedOrigins extends Context.Tag("edge-auth-state/TrustedOrigins"
         }
         // Anything but a browser's serialisation of an origin (a path, upper case, `null`) is not one.
         if (url.origin !== origin) return false
-        if (originOf(requestUrl) === origin) return true
+        if (originOf(requestUrl) === origin && isOwnOriginTrusted(options.baseURL, origin)) return true
         return wildcards.some((w) =>
           url.protocol === w.protocol && url.port === w.port && url.hostname.endsWith(w.suffix) &&
           url.hostname.length > w.suffix.length

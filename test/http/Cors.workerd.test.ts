@@ -165,7 +165,7 @@ describe("preflights never count against a rate limit", () => {
 })
 
 describe("same origin", () => {
-  it("Better Auth trusts the origin a request was sent to, on any host and port, and the configured ones", async () => {
+  it("a loopback worker trusts the loopback origin a request was sent to (development on any port), and the configured ones", async () => {
     for (const origin of trusted) {
       const response = await signIn(origin)
       expect([origin, response.status]).toEqual([origin, 401])
@@ -179,5 +179,14 @@ describe("same origin", () => {
         [origin, 403, {}, expect.objectContaining({ code: expect.stringMatching(/ORIGIN/) })]
       )
     }
+  })
+
+  it("a host the client named is not trusted as its own origin: no CORS, and Better Auth refuses its page", async () => {
+    const response = await handler(new Request("http://evil.test/api/auth/sign-in/email", {
+      method: "POST",
+      headers: { origin: "http://evil.test", "content-type": "application/json", "cf-connecting-ip": freshIp() },
+      body: JSON.stringify({ email: `nobody-${crypto.randomUUID()}@example.com`, password: "not-the-password" })
+    }))
+    expect([response.status, corsHeaders(response)]).toEqual([403, {}])
   })
 })

@@ -1,5 +1,6 @@
 /**
- * `BetterAuth.routedHandler`: Better Auth's handler with its router built once per origin, held to
+ * `BetterAuth.routedHandler`: Better Auth's handler with its router built once per list of trusted
+ * origins, held to
  * `auth.handler` itself, answer for answer, in workerd over the real D1.
  */
 import { env } from "cloudflare:test"
@@ -49,7 +50,7 @@ const sameAs = async (auth: BetterAuth.RoutableAuth, routed: (request: Request) 
 }
 
 describe("routedHandler", () => {
-  it("builds Better Auth's router once for an origin, not once per request", async () => {
+  it("builds Better Auth's router once for a list of trusted origins, not once per request", async () => {
     const auth = makeAuth()
     const { built, library } = counting()
     const routed = BetterAuth.routedHandler(library, auth)
@@ -57,7 +58,11 @@ describe("routedHandler", () => {
     expect(built).toHaveLength(1)
     await Promise.all(Array.from({ length: 4 }, () => routed(new Request(`${origin}/api/auth/ok`))))
     expect(built).toHaveLength(1)
+    // Another host is not trusted (its list is the configured one): the same router.
     expect((await routed(new Request("http://other.example/api/auth/ok"))).status).toBe(200)
+    expect(built).toHaveLength(1)
+    // Another loopback port of a loopback worker is trusted on requests sent to it: its own list.
+    expect((await routed(new Request("http://127.0.0.1:9001/api/auth/ok"))).status).toBe(200)
     expect(built).toHaveLength(2)
   })
 
@@ -85,31 +90,34 @@ describe("routedHandler", () => {
     expect((await both(() => new Request(`${origin}/api/auth/get-session`, { headers: { authorization: `Bearer ${token}` } }))).body).toBe("null")
   })
 
-  it("trusts an origin only on requests sent to it: a router kept for one host never trusts that host on another", async () => {
+  it("trusts a request's own origin only on a loopback worker reached on loopback, and only on requests sent to it", async () => {
     const auth = makeAuth(["https://app.example"])
     const { built, library } = counting()
     const routed = BetterAuth.routedHandler(library, auth)
     const attempt = (host: string, from: string) => () =>
       post(`${host}/api/auth/sign-in/email`, { email: "nobody@example.com", password: "wrong-horse-battery" }, { origin: from })
     const both = async (make: () => Request) => (await sameAs(auth, routed, make)).status
-    // A page on a host may call that host (its own origin), and so may a configured origin.
-    expect(await both(attempt("https://a.example", "https://a.example"))).toBe(401)
+    // A page on a loopback port may call that port (its own origin), and so may a configured origin.
+    expect(await both(attempt("http://127.0.0.1:9001", "http://127.0.0.1:9001"))).toBe(401)
+    expect(await both(attempt("http://127.0.0.1:9001", "https://app.example"))).toBe(401)
+    // The same page calling another port is refused there, after the first port's router was kept.
+    expect(await both(attempt("http://127.0.0.1:9002", "http://127.0.0.1:9001"))).toBe(403)
+    expect(await both(attempt("http://127.0.0.1:9002", "http://127.0.0.1:9002"))).toBe(401)
+    // A host the client named is never trusted as its own origin.
+    expect(await both(attempt("https://a.example", "https://a.example"))).toBe(403)
     expect(await both(attempt("https://a.example", "https://app.example"))).toBe(401)
-    // The same page calling another host is refused there, after a.example's router was kept.
-    expect(await both(attempt("https://b.example", "https://a.example"))).toBe(403)
-    expect(await both(attempt("https://b.example", "https://b.example"))).toBe(401)
-    expect(await both(attempt("https://b.example", "https://evil.example"))).toBe(403)
     expect(built).toEqual([
-      ["http://localhost:8787", "https://a.example", "https://app.example"].sort().join(" "),
-      ["http://localhost:8787", "https://app.example", "https://b.example"].sort().join(" ")
+      ["http://127.0.0.1:9001", "http://localhost:8787", "https://app.example"].sort().join(" "),
+      ["http://127.0.0.1:9002", "http://localhost:8787", "https://app.example"].sort().join(" "),
+      ["http://localhost:8787", "https://app.example"].sort().join(" ")
     ])
   })
 
-  it("past `limit` origins, answers through auth.handler", async () => {
+  it("past `limit` lists, answers through auth.handler", async () => {
     const auth = makeAuth()
     const { built, library } = counting()
     const routed = BetterAuth.routedHandler(library, auth, 2)
-    for (const host of ["https://one.example", "https://two.example", "https://three.example", "https://four.example"]) {
+    for (const host of ["http://127.0.0.1:9101", "http://127.0.0.1:9102", "http://127.0.0.1:9103", "http://127.0.0.1:9104"]) {
       expect((await routed(new Request(`${host}/api/auth/ok`))).status).toBe(200)
       expect((await routed(post(`${host}/api/auth/sign-in/email`, { email: "nobody@example.com", password: "x" }, { origin: host }))).status).toBe(401)
     }

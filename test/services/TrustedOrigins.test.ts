@@ -73,7 +73,7 @@ describe("TRUSTED_ORIGINS", () => {
     )
   })
 
-  it("trusts the configured entries, the worker's origin and the request's own origin, and nothing that looks like them", () => {
+  it("trusts the configured entries, the worker's origin and, in local development, the request's own loopback origin; nothing that looks like them", () => {
     const trusted = corpus.filter((origin) => trust.isTrusted(origin, workerUrl))
     expect(trusted).toEqual([
       "https://app.example.com",
@@ -83,11 +83,27 @@ describe("TRUSTED_ORIGINS", () => {
       "https://x.example.org:8443",
       "http://localhost:8787"
     ])
-    // Same origin: the origin the request was sent to, on any host and port; nothing next to it.
+    // Same origin, on a loopback worker: the loopback origin the request was sent to, on any port; nothing next to it.
     expect(trust.isTrusted("http://127.0.0.1:8811", workerUrl)).toBe(true)
     for (const other of ["http://127.0.0.1:8812", "http://127.0.0.1:881", "https://127.0.0.1:8811", "http://127.0.0.1:8811.evil.com", "http://127.0.0.2:8811", "null"]) {
       expect([other, trust.isTrusted(other, workerUrl)]).toEqual([other, false])
     }
+  })
+
+  it("never trusts the request's own origin because the client chose it: not on a deployed worker, not a non-loopback host in development", () => {
+    const deployed = TrustedOrigins.TrustedOrigins.make({ baseURL: "https://auth.example.com", origins: configured })
+    expect(deployed.isTrusted("https://auth.example.com", "https://auth.example.com/api/me")).toBe(true)
+    for (const [origin, url] of [
+      ["https://evil.example", "https://evil.example/api/auth/sign-in/magic-link"],
+      ["http://localhost:8787", "http://localhost:8787/api/me"],
+      ["http://127.0.0.1:8811", workerUrl]
+    ] as const) {
+      expect([origin, deployed.isTrusted(origin, url)]).toEqual([origin, false])
+      expect(TrustedOrigins.forBetterAuth({ baseURL: "https://auth.example.com", origins: configured })(new Request(url))).toEqual(configured)
+    }
+    // A loopback worker trusts loopback origins only: a spoofed Host is a non-loopback origin.
+    expect(trust.isTrusted("http://evil.example", "http://evil.example/api/me")).toBe(false)
+    expect(TrustedOrigins.forBetterAuth({ baseURL, origins: configured })(new Request("http://evil.example/api/auth/x"))).toEqual(configured)
   })
 
   it("refuses an Origin header that is not an origin as browsers write it", () => {
@@ -100,29 +116,34 @@ describe("TRUSTED_ORIGINS", () => {
     const auth = betterAuth({
       baseURL,
       secret: "0f1d6c2b9e8a7d6c5b4a39281716051403f2e1d0c9b8a7f6",
-      trustedOrigins: TrustedOrigins.forBetterAuth(configured),
+      trustedOrigins: TrustedOrigins.forBetterAuth({ baseURL, origins: configured }),
       telemetry: { enabled: false }
     })
     const context = await auth.$context
     for (const origin of corpus) {
       expect([origin, trust.isTrusted(origin, "http://localhost:8787/api/me")]).toEqual([origin, context.isTrustedOrigin(origin)])
     }
-    // Better Auth adds the request's own origin the same way.
-    expect(TrustedOrigins.forBetterAuth(configured)(new Request(workerUrl))).toEqual([...configured, "http://127.0.0.1:8811"])
+    // Better Auth adds the request's own loopback origin the same way.
+    expect(TrustedOrigins.forBetterAuth({ baseURL, origins: configured })(new Request(workerUrl))).toEqual([...configured, "http://127.0.0.1:8811"])
   })
 
-  it("for Better Auth, reads nothing of a request but its origin, and answers at once (BetterAuth.routedHandler keeps a router per origin on it)", () => {
-    const trusted = TrustedOrigins.forBetterAuth(configured)
+  it("for Better Auth, reads nothing of a request but its URL, and answers at once (BetterAuth.routedHandler keeps a router per list it answers)", () => {
+    const trusted = TrustedOrigins.forBetterAuth({ baseURL, origins: configured })
     const requests = [
-      new Request("https://api.example.com/api/auth/sign-in/email"),
-      new Request("https://api.example.com/api/auth/get-session?x=1#f", { headers: { origin: "https://evil.example", host: "other.example" } }),
-      new Request("https://api.example.com:443/API/AUTH/", { method: "POST", body: "{}", headers: { "x-forwarded-host": "evil.example" } })
+      new Request("http://localhost:9000/api/auth/sign-in/email"),
+      new Request("http://localhost:9000/api/auth/get-session?x=1#f", { headers: { origin: "https://evil.example", host: "other.example" } }),
+      new Request("http://localhost:9000/API/AUTH/", {
+        method: "POST",
+        body: "{}",
+        headers: { "x-forwarded-host": "evil.example", forwarded: "host=evil.example;proto=https" }
+      })
     ]
     const answers = requests.map((request) => trusted(request))
     for (const answer of answers) {
       expect(Array.isArray(answer)).toBe(true)
-      expect(answer).toEqual([...configured, "https://api.example.com"])
+      expect(answer).toEqual([...configured, "http://localhost:9000"])
     }
-    expect(trusted(new Request("https://api.example.com:8443/api/auth/ok"))).toEqual([...configured, "https://api.example.com:8443"])
+    // An origin already configured is not listed twice.
+    expect(trusted(new Request("http://localhost:5173/api/auth/ok"))).toEqual(configured)
   })
 })

@@ -45,5 +45,5 @@ export const verifyEmail = (appName: string, to: string, url: string, expiresInS
     `Follow this link to confirm that this address is yours:`,
     "Confirm my address",
     url,
-    `It works within ${minutes(expiresInSeconds)}. If you did not create an account with ${appName}, ignore this email.`
+    `It works within ${minutes(expiresInSeconds)}, and confirms the account created with this address as it was created. If you did not create an account with ${appName}, ignore this email.`
   )

@@ -30,6 +30,7 @@ import { isSessionToken, plainStorage, SessionConfig, SessionStore } from "../se
 import type { SessionConfigShape, SessionStoreService } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
 import * as AuthMails from "./AuthMails.js"
+import { accountClaims } from "./betterauth/AccountClaims.js"
 import { makeSender, markPasskeyVerified, withinRequest } from "./AuthRequestScope.js"
 import type * as BetterAuthLibrary from "./BetterAuthLibrary.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
@@ -194,6 +195,7 @@ export const options = (
   const appName = "edge-auth-state"
   const verification = config.emailVerification ?? "off"
   const send = extra.send ?? noMailer
+  const claims = accountClaims()
   return {
     appName,
     baseURL: config.baseURL,
@@ -208,6 +210,7 @@ export const options = (
       resetPasswordTokenExpiresIn: linkLifetimes.resetPassword,
       // A reset proves control of the mailbox, not of every device: end every other session.
       revokeSessionsOnPasswordReset: true,
+      onPasswordReset: claims.onPasswordReset,
       sendResetPassword: ({ user, url }) =>
         send(AuthMails.resetPassword(appName, user.email, url, linkLifetimes.resetPassword))
     },
@@ -219,6 +222,7 @@ export const options = (
     },
     plugins: [
       bearer(),
+      claims.plugin,
       ...(extra.plugins ?? []),
       magicLink({
         expiresIn: linkLifetimes.magicLink,

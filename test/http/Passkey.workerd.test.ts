@@ -6,47 +6,8 @@ import { readConfig } from "../../src/http/Config.js"
 import * as RateLimit from "../../src/http/RateLimit.js"
 import { awayFromWindowEdge, call, freshIp, me, origin, postJson, signUp } from "./helpers.js"
 import { rawToken, sessionTtl } from "./outbox.js"
+import { browser, challengeCookie, register, signInWith } from "./passkeys.js"
 import * as Authenticator from "./webauthn.js"
-
-/** The `name=value` of the passkey challenge cookie an options response set. */
-const challengeCookie = (response: Response) => {
-  const cookie = /[\w.-]*better-auth-passkey=[^;,\s]+/.exec(response.headers.get("set-cookie") ?? "")?.[0]
-  if (cookie === undefined) throw new Error(`no challenge cookie (status ${response.status})`)
-  return cookie
-}
-
-const browser = { origin }
-
-/** Registers a passkey for the signed-in user (Bearer `token`): the credential, as the authenticator keeps it. */
-const register = async (token: string, authenticator: Authenticator.AuthenticatorOptions = browser) => {
-  const ip = freshIp()
-  const options = await call("/api/auth/passkey/generate-register-options", {
-    headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": ip }
-  })
-  expect(options.status).toBe(200)
-  const cookie = challengeCookie(options)
-  const { credential, response } = await Authenticator.create(await options.json(), authenticator)
-  const verified = await postJson("/api/auth/passkey/verify-registration", { response, name: "test key" }, {
-    authorization: `Bearer ${token}`,
-    cookie,
-    "cf-connecting-ip": ip
-  })
-  return { credential, verified }
-}
-
-/** One sign-in ceremony with `credential`: the verification's response. */
-const signInWith = async (
-  credential: Authenticator.Credential,
-  authenticator: Authenticator.AuthenticatorOptions = browser,
-  signWith?: CryptoKey
-) => {
-  const ip = freshIp()
-  const options = await call("/api/auth/passkey/generate-authenticate-options", { headers: { "cf-connecting-ip": ip } })
-  expect(options.status).toBe(200)
-  const cookie = challengeCookie(options)
-  const response = await Authenticator.get(credential, await options.json(), authenticator, signWith)
-  return { response, cookie, answer: await postJson("/api/auth/passkey/verify-authentication", { response }, { cookie, "cf-connecting-ip": ip }) }
-}
 
 // Each ceremony is several requests and WebCrypto work: more than the default 5 s on a busy machine.
 describe("passkeys, with a software authenticator", { timeout: 30_000 }, () => {

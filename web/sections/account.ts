@@ -1,14 +1,8 @@
 /** Sign up, sign in and sign out with Better Auth's client (email and password). */
 import { el, section } from "../dom.js"
+import { describeError } from "../outcome.js"
+import type { Outcome } from "../outcome.js"
 import type { Section } from "./Section.js"
-
-interface Outcome {
-  readonly data: unknown
-  readonly error: { readonly status: number; readonly message?: string | undefined; readonly code?: string | undefined } | null
-}
-
-const describeError = (error: NonNullable<Outcome["error"]>) =>
-  `Failed: ${error.status} ${error.code ?? ""} ${error.message ?? ""}`.trim()
 
 export const account: Section = (page) => {
   const email = el("input", { id: "email", type: "email", autocomplete: "username", placeholder: "ada@example.com" })

@@ -4,15 +4,9 @@
  * relying party id and origins, so this works on a page the worker's passkey settings name.
  */
 import { el, section } from "../dom.js"
+import { describeError } from "../outcome.js"
+import type { Outcome } from "../outcome.js"
 import type { Section } from "./Section.js"
-
-interface Outcome {
-  readonly data: unknown
-  readonly error: { readonly status: number; readonly message?: string | undefined; readonly code?: string | undefined } | null
-}
-
-const describeError = (error: NonNullable<Outcome["error"]>) =>
-  `Failed: ${error.status} ${error.code ?? ""} ${error.message ?? ""}`.trim()
 
 const emailOf = (data: unknown): string | undefined => {
   if (typeof data !== "object" || data === null || !("user" in data)) return undefined

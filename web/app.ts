@@ -10,9 +10,10 @@ import { magicLink } from "./sections/magicLink.js"
 import { me } from "./sections/me.js"
 import { passkey } from "./sections/passkey.js"
 import { rateLimit } from "./sections/rateLimit.js"
+import { sessions } from "./sections/sessions.js"
 import type { Section } from "./sections/Section.js"
 
-const sections: ReadonlyArray<Section> = [account, passkey, magicLink, me, analytics, rateLimit]
+const sections: ReadonlyArray<Section> = [account, passkey, magicLink, me, sessions, analytics, rateLimit]
 
 const page = makePage(await loadConfig())
 document.getElementById("api-base")!.textContent = page.apiBase

@@ -38,6 +38,11 @@ export const account: Section = (page) => {
       return outcome
     }, "Signed out"))
 
+  // Signed out elsewhere on the page (its session ended from the Sessions section): say so here too.
+  page.on("session", () => {
+    if (page.token.get() === null && !(status.textContent ?? "").startsWith("Failed")) status.textContent = "Signed out"
+  })
+
   const form = el("form", {},
     el("label", {}, "Email ", email),
     el("label", {}, "Password ", password),

@@ -6,10 +6,10 @@ import { el, section, show } from "../dom.js"
 import type { Section } from "./Section.js"
 
 /**
- * The reads the page makes on its own after every sign-in (the Sessions list): left out, or they
- * would always hide the call the user just made.
+ * The reads the page makes on its own after every sign-in (the Sessions and Passkeys lists): left
+ * out, or they would always hide the call the user just made.
  */
-const ownReads = ["/list-sessions"]
+const ownReads = ["/list-sessions", "/passkey/list-user-passkeys"]
 
 export const rateLimit: Section = (page) => {
   const output = el("pre", { id: "ratelimit-output" }, "No auth call yet")

@@ -30,7 +30,7 @@ export const passkey: Section = (page) => {
     changed()
   }
 
-  // The user's passkeys changed: the list of them (the Passkeys section) is read again.
+  // The user's passkeys changed: the list of them (the Your passkeys section) is read again.
   add.addEventListener("click", () =>
     run(() => page.passkeys.passkey.addPasskey({ name: navigator.userAgent.slice(0, 64) }), () => "Passkey added", page.credentialsChanged))
   // The answer carries `set-auth-token`, which the client's `onSuccess` stores like any sign-in.

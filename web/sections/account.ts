@@ -4,6 +4,10 @@ import { describeError } from "../outcome.js"
 import type { Outcome } from "../outcome.js"
 import type { Section } from "./Section.js"
 
+/** Whether a sign-up's answer carries a session token (`{ token, user }`), i.e. it signed the user in. */
+const carriesToken = (data: unknown): boolean =>
+  typeof data === "object" && data !== null && "token" in data && typeof data.token === "string" && data.token !== ""
+
 export const account: Section = (page) => {
   const email = el("input", { id: "email", type: "email", autocomplete: "username", placeholder: "ada@example.com" })
   const password = el("input", { id: "password", type: "password", autocomplete: "current-password", placeholder: "at least 8 characters" })
@@ -26,8 +30,15 @@ export const account: Section = (page) => {
     page.sessionChanged()
   }
 
+  // A sign-up may answer `{ token: null, user }` and sign nobody in, for a new address and for one
+  // that already has an account alike (so the answer does not tell them apart): then this signs in
+  // with the same email and password right after, and the outcome is the sign-in's.
   signUp.addEventListener("click", () =>
-    run(() => page.auth.signUp.email({ email: email.value, password: password.value, name: name.value || email.value }), `Signed in as ${email.value}`))
+    run(async () => {
+      const credentials = { email: email.value, password: password.value }
+      const outcome = await page.auth.signUp.email({ ...credentials, name: name.value || credentials.email })
+      return outcome.error !== null || carriesToken(outcome.data) ? outcome : page.auth.signIn.email(credentials)
+    }, `Signed in as ${email.value}`))
   signIn.addEventListener("click", () =>
     run(() => page.auth.signIn.email({ email: email.value, password: password.value }), `Signed in as ${email.value}`))
   signOut.addEventListener("click", () =>

@@ -6,13 +6,26 @@ import { loadConfig } from "./config.js"
 import { makePage } from "./page.js"
 import { account } from "./sections/account.js"
 import { analytics } from "./sections/analytics.js"
+import { changePassword } from "./sections/changePassword.js"
 import { magicLink } from "./sections/magicLink.js"
 import { me } from "./sections/me.js"
 import { passkey } from "./sections/passkey.js"
+import { passkeys } from "./sections/passkeys.js"
 import { rateLimit } from "./sections/rateLimit.js"
+import { sessions } from "./sections/sessions.js"
 import type { Section } from "./sections/Section.js"
 
-const sections: ReadonlyArray<Section> = [account, passkey, magicLink, me, analytics, rateLimit]
+const sections: ReadonlyArray<Section> = [
+  account,
+  passkey,
+  magicLink,
+  me,
+  sessions,
+  passkeys,
+  changePassword,
+  analytics,
+  rateLimit
+]
 
 const page = makePage(await loadConfig())
 document.getElementById("api-base")!.textContent = page.apiBase

@@ -1,6 +1,7 @@
 /**
  * What every section of the page shares: Better Auth's browser client, a fetch for the API's own
- * routes, the token, and two events (the session changed; an auth call answered).
+ * routes, the token, and three events (the session changed; the user's sessions or passkeys changed;
+ * an auth call answered).
  */
 import { passkeyClient } from "@better-auth/passkey/client"
 import { createAuthClient } from "better-auth/client"
@@ -19,6 +20,8 @@ export interface ApiAnswer {
 export interface PageEvents {
   /** Signed in or out. */
   readonly session: undefined
+  /** The signed-in user's sessions or passkeys changed (one ended, added or deleted), this page's session unchanged. */
+  readonly credentials: undefined
   /** Any response of an auth route (`/api/auth/*`), success or not. */
   readonly "auth-response": Response
 }
@@ -55,6 +58,7 @@ export interface Page {
   readonly api: (path: string, init?: RequestInit) => Promise<ApiAnswer>
   readonly on: <K extends keyof PageEvents>(event: K, listener: (detail: PageEvents[K]) => void) => void
   readonly sessionChanged: () => void
+  readonly credentialsChanged: () => void
 }
 
 export const makePage = (config: PageConfig): Page => {
@@ -86,6 +90,7 @@ export const makePage = (config: PageConfig): Page => {
     },
     on: (event, listener) =>
       events.addEventListener(event, (e) => listener((e as CustomEvent).detail)),
-    sessionChanged: () => events.dispatchEvent(new CustomEvent("session"))
+    sessionChanged: () => events.dispatchEvent(new CustomEvent("session")),
+    credentialsChanged: () => events.dispatchEvent(new CustomEvent("credentials"))
   }
 }

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import puppeteer from "puppeteer-core"
-import type { Browser, Page } from "puppeteer-core"
+import type { Browser, HTTPRequest, Page, ResponseForRequest } from "puppeteer-core"
 import { trustedHost, untrustedHost } from "./globalSetup.js"
 
 export interface Chromium {
@@ -51,19 +51,41 @@ export const clientAddresses = (prefix: string) => {
   return () => `${prefix}.${++clients}`
 }
 
+export interface TabOptions {
+  /** The browser's `User-Agent` in this tab (Better Auth records it with each session). */
+  readonly userAgent?: string
+  /**
+   * Answers a request in the test's place (e.g. as a server about to change would), or leaves it
+   * to the worker by returning undefined. Asked before every request the tab sends.
+   */
+  readonly respond?: (request: HTTPRequest) => Promise<Partial<ResponseForRequest> | undefined>
+}
+
 /**
  * A fresh tab (its own storage) on `url`, once the page has built its sections; `newTab` opens
  * another tab beside it that shares its storage, as a link opened from a mail would.
  */
-export const open = async (browser: Browser, url: string, address: string) => {
+export const open = async (browser: Browser, url: string, address: string, options: TabOptions = {}) => {
   const context = await browser.createBrowserContext()
   const errors: Array<string> = []
   const newTab = async (url: string) => {
     const page = await context.newPage()
     page.on("pageerror", (error) => errors.push(String(error)))
+    if (options.userAgent !== undefined) await page.setUserAgent({ userAgent: options.userAgent })
     await page.setRequestInterception(true)
     page.on("request", (request) => {
-      void request.continue({ headers: { ...request.headers(), "cf-connecting-ip": address } })
+      const forward = () => request.continue({ headers: { ...request.headers(), "cf-connecting-ip": address } })
+      if (options.respond === undefined) {
+        void forward()
+        return
+      }
+      options.respond(request).then(
+        (answer) => (answer === undefined ? forward() : request.respond(answer)),
+        (error: unknown) => {
+          errors.push(`respond failed for ${request.url()}: ${String(error)}`)
+          return request.abort()
+        }
+      ).catch((error: unknown) => errors.push(String(error)))
     })
     await page.goto(url)
     await page.waitForSelector("body[data-ready=true]")
@@ -102,3 +124,6 @@ export const fill = async (page: Page, fields: Record<string, string>) => {
 /** The Bearer token the page keeps for the worker at `apiBase`. */
 export const storedToken = (page: Page, apiBase: string) =>
   page.evaluate((key) => localStorage.getItem(key), `bearer_token:${apiBase}`)
+
+/** Whether the element `selector` names is hidden (its `hidden` attribute, as the page sets it). */
+export const isHidden = (page: Page, selector: string) => page.$eval(selector, (element) => (element as HTMLElement).hidden)

@@ -1,14 +1,12 @@
 /** Sign up, sign in and sign out with Better Auth's client (email and password). */
 import { el, section } from "../dom.js"
+import { describeError } from "../outcome.js"
+import type { Outcome } from "../outcome.js"
 import type { Section } from "./Section.js"
 
-interface Outcome {
-  readonly data: unknown
-  readonly error: { readonly status: number; readonly message?: string | undefined; readonly code?: string | undefined } | null
-}
-
-const describeError = (error: NonNullable<Outcome["error"]>) =>
-  `Failed: ${error.status} ${error.code ?? ""} ${error.message ?? ""}`.trim()
+/** Whether a sign-up's answer carries a session token (`{ token, user }`), i.e. it signed the user in. */
+const carriesToken = (data: unknown): boolean =>
+  typeof data === "object" && data !== null && "token" in data && typeof data.token === "string" && data.token !== ""
 
 export const account: Section = (page) => {
   const email = el("input", { id: "email", type: "email", autocomplete: "username", placeholder: "ada@example.com" })
@@ -32,8 +30,15 @@ export const account: Section = (page) => {
     page.sessionChanged()
   }
 
+  // A sign-up may answer `{ token: null, user }` and sign nobody in, for a new address and for one
+  // that already has an account alike (so the answer does not tell them apart): then this signs in
+  // with the same email and password right after, and the outcome is the sign-in's.
   signUp.addEventListener("click", () =>
-    run(() => page.auth.signUp.email({ email: email.value, password: password.value, name: name.value || email.value }), `Signed in as ${email.value}`))
+    run(async () => {
+      const credentials = { email: email.value, password: password.value }
+      const outcome = await page.auth.signUp.email({ ...credentials, name: name.value || credentials.email })
+      return outcome.error !== null || carriesToken(outcome.data) ? outcome : page.auth.signIn.email(credentials)
+    }, `Signed in as ${email.value}`))
   signIn.addEventListener("click", () =>
     run(() => page.auth.signIn.email({ email: email.value, password: password.value }), `Signed in as ${email.value}`))
   signOut.addEventListener("click", () =>
@@ -43,6 +48,11 @@ export const account: Section = (page) => {
       page.token.clear()
       return outcome
     }, "Signed out"))
+
+  // Signed out elsewhere on the page (its session ended from the Sessions section): say so here too.
+  page.on("session", () => {
+    if (page.token.get() === null && !(status.textContent ?? "").startsWith("Failed")) status.textContent = "Signed out"
+  })
 
   const form = el("form", {},
     el("label", {}, "Email ", email),

@@ -4,15 +4,9 @@
  * relying party id and origins, so this works on a page the worker's passkey settings name.
  */
 import { el, section } from "../dom.js"
+import { describeError } from "../outcome.js"
+import type { Outcome } from "../outcome.js"
 import type { Section } from "./Section.js"
-
-interface Outcome {
-  readonly data: unknown
-  readonly error: { readonly status: number; readonly message?: string | undefined; readonly code?: string | undefined } | null
-}
-
-const describeError = (error: NonNullable<Outcome["error"]>) =>
-  `Failed: ${error.status} ${error.code ?? ""} ${error.message ?? ""}`.trim()
 
 const emailOf = (data: unknown): string | undefined => {
   if (typeof data !== "object" || data === null || !("user" in data)) return undefined
@@ -25,7 +19,7 @@ export const passkey: Section = (page) => {
   const add = el("button", { id: "add-passkey", type: "button" }, "Add a passkey")
   const signIn = el("button", { id: "sign-in-passkey", type: "button" }, "Sign in with a passkey")
 
-  const run = async (action: () => Promise<Outcome>, done: (data: unknown) => string, changesSession: boolean) => {
+  const run = async (action: () => Promise<Outcome>, done: (data: unknown) => string, changed: () => void) => {
     status.textContent = "…"
     try {
       const { data, error } = await action()
@@ -33,14 +27,15 @@ export const passkey: Section = (page) => {
     } catch (error) {
       status.textContent = `Failed: ${String(error)}`
     }
-    if (changesSession) page.sessionChanged()
+    changed()
   }
 
+  // The user's passkeys changed: the list of them (the Your passkeys section) is read again.
   add.addEventListener("click", () =>
-    run(() => page.passkeys.passkey.addPasskey({ name: navigator.userAgent.slice(0, 64) }), () => "Passkey added", false))
+    run(() => page.passkeys.passkey.addPasskey({ name: navigator.userAgent.slice(0, 64) }), () => "Passkey added", page.credentialsChanged))
   // The answer carries `set-auth-token`, which the client's `onSuccess` stores like any sign-in.
   signIn.addEventListener("click", () =>
-    run(() => page.passkeys.signIn.passkey(), (data) => `Signed in as ${emailOf(data) ?? "?"}`, true))
+    run(() => page.passkeys.signIn.passkey(), (data) => `Signed in as ${emailOf(data) ?? "?"}`, page.sessionChanged))
 
   return section("passkey", "Passkey", el("p", {}, add, " ", signIn), el("p", {}, status))
 }

@@ -92,9 +92,10 @@ const makeRateLimiter = (
       return Effect.sync(() => RateLimiterDurableObject.make(choice.namespace))
     case "binding": {
       const planned = RateLimiterBinding.plan(RateLimit.rulePolicies(rules), Object.fromEntries(choice.bindings))
+      // Windows a binding cannot count (an hourly budget) are counted in KV.
       return planned._tag === "Left"
         ? Effect.die(new Error(planned.left.join("\n")))
-        : Effect.sync(() => RateLimiterBinding.make(planned.right))
+        : Effect.map(RateLimiterKv.make, (longerWindows) => RateLimiterBinding.make(planned.right, longerWindows))
     }
     case "kv": {
       const sliding = RateLimit.rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")

@@ -1,6 +1,6 @@
 /**
  * The guard Better Auth asks before running an endpoint (`AuthGuard`): user fields within their
- * bounds (400 otherwise), then the per-account and per-user buckets of the rate-limit rules.
+ * bounds (400 otherwise), then the budgets of the rate-limit rules.
  *
  * @module
  */
@@ -19,7 +19,7 @@ export const make = (limits: UserFieldLimits = defaultUserFieldLimits) =>
     const counts = yield* makeCheck(authBasePath)
     const counted = (endpoint: string) => {
       const rule = matchRule(settings.rules, `${authBasePath}${endpoint}`.toLowerCase())
-      return rule !== undefined && (rule.perAccount !== undefined || rule.perUser !== undefined)
+      return rule?.budgets !== undefined && rule.budgets.length > 0
     }
     return AuthGuard.of({
       covers: (endpoint) => writesUserFields(endpoint) || counted(endpoint),

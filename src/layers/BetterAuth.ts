@@ -22,7 +22,7 @@ import { Context, Duration, Effect, Layer, Option, Redacted, Runtime } from "eff
 import { Auth, AuthUnavailable, bearerCredential, plainHandle } from "../services/Auth.js"
 import type { AuthService, HandlePlain } from "../services/Auth.js"
 import { admitAll, AuthGuard } from "../services/AuthGuard.js"
-import type { AuthGuardService, AuthOutcome } from "../services/AuthGuard.js"
+import type { AuthGuardService } from "../services/AuthGuard.js"
 import { runPromise } from "../services/Isolated.js"
 import { Mailer, MailerError } from "../services/Mailer.js"
 import type { Mail } from "../services/Mailer.js"
@@ -32,11 +32,12 @@ import { traced } from "../services/Tracing.js"
 import * as AuthMails from "./AuthMails.js"
 import { accountClaims } from "./betterauth/AccountClaims.js"
 import { makeSender, markPasskeyVerified, withinRequest } from "./AuthRequestScope.js"
-import type * as BetterAuthLibrary from "./BetterAuthLibrary.js"
+import { guardPlugin } from "./betterauth/GuardPlugin.js"
+import type { EndpointInput } from "./betterauth/GuardPlugin.js"
+import type { Library } from "./betterauth/Library.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
 
-/** Better Auth's values: what `BetterAuthLibrary` exports. */
-export type Library = typeof BetterAuthLibrary
+export type { Library } from "./betterauth/Library.js"
 
 /**
  * `BetterAuthLibrary`, bundled on its own (`npm run build:auth`, scripts/build-auth-library.ts) so
@@ -133,69 +134,33 @@ export const secondaryStorage = (store: SessionStoreService, runtime: Runtime.Ru
   }
 }
 
-/** The session token a request carries: a Bearer credential, or Better Auth's session cookie. */
-const credentialOf = (headers: Headers): string | undefined => {
-  const bearer = bearerCredential(headers.get("authorization") ?? undefined)
-  if (Option.isSome(bearer)) return bearer.value
-  const cookie = /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=([^;]+)/.exec(headers.get("cookie") ?? "")
-  return cookie?.[1]
-}
-
-/**
- * The guard as a Better Auth plugin: its hooks run once Better Auth has routed a request to a real
- * endpoint and parsed its body, before the endpoint (listed after `bearer`, whose hook they follow).
- * A refusal is answered as it is; an admitted attempt is settled with how the endpoint ended.
- */
-export const guardPlugin = (
-  { createAuthMiddleware, isAPIError }: Library,
-  guard: AuthGuardService,
-  run: <A>(effect: Effect.Effect<A>) => Promise<A>,
-  userOf: (headers: Headers) => Effect.Effect<Option.Option<string>>
-) => {
-  const settles = new WeakMap<object, (outcome: AuthOutcome) => Effect.Effect<void>>()
-  return {
-    id: "edge-auth-state-guard",
-    hooks: {
-      before: [{
-        matcher: (context) => guard.covers(context.path ?? ""),
-        handler: createAuthMiddleware(async (ctx) => {
-          const headers = ctx.headers ?? ctx.request?.headers ?? new Headers()
-          const verdict = await run(guard.check({ endpoint: ctx.path, body: ctx.body, headers, userId: userOf(headers) }))
-          if (verdict._tag === "Refused") return verdict.response
-          for (const [name, value] of Object.entries(verdict.headers)) ctx.setHeader(name, value)
-          if (ctx.request !== undefined) settles.set(ctx.request, verdict.settle)
-          return
-        })
-      }],
-      after: [{
-        matcher: (context) => guard.covers(context.path ?? ""),
-        handler: createAuthMiddleware(async (ctx) => {
-          const settle = ctx.request === undefined ? undefined : settles.get(ctx.request)
-          const succeeded = !isAPIError(ctx.context.returned)
-          if (settle !== undefined) await run(settle({ succeeded, signedIn: succeeded && ctx.context.newSession != null }))
-        })
-      }]
-    }
-  } satisfies BetterAuthPlugin
-}
+/** The shortest and longest password Better Auth takes (its defaults, stated once for the guard too). */
+export const passwordLengths = { min: 8, max: 128 } as const
 
 /** The Better Auth options this project runs with. */
 export const options = (
-  { APIError, bearer, magicLink, passkey, withClientErrors }: Library,
+  library: Library,
   config: BetterAuthConfigShape,
   session: SessionConfigShape,
   storage?: SecondaryStorage,
   extra: {
-    readonly plugins?: ReadonlyArray<BetterAuthPlugin>
+    /** The guard Better Auth asks before each endpoint it covers, and how its Effects are run. */
+    readonly guard?: {
+      readonly service: AuthGuardService
+      readonly run: <A>(effect: Effect.Effect<A>) => Promise<A>
+      readonly inputOf: (endpoint: string) => EndpointInput | undefined
+    }
     readonly onSessionDeleted?: (token: string) => Promise<void>
     /** How mail is sent (magic links, resets, verification); the schema does not depend on it. */
     readonly send?: SendMail
   } = {}
 ) => {
+  const { APIError, bearer, magicLink, passkey, withClientErrors } = library
   const appName = "edge-auth-state"
   const verification = config.emailVerification ?? "off"
   const send = extra.send ?? noMailer
   const claims = accountClaims()
+  const bearerPlugin = bearer()
   return {
     appName,
     baseURL: config.baseURL,
@@ -206,6 +171,12 @@ export const options = (
     ...(storage ? { secondaryStorage: storage } : {}),
     emailAndPassword: {
       enabled: true,
+      // A sign-up answers alike for a new and a taken address (no session for either: a session
+      // would say the address was free), so it does not reveal which addresses have accounts.
+      // The client signs in next, as for an existing account.
+      autoSignIn: false,
+      minPasswordLength: passwordLengths.min,
+      maxPasswordLength: passwordLengths.max,
       requireEmailVerification: verification === "required",
       resetPasswordTokenExpiresIn: linkLifetimes.resetPassword,
       // A reset proves control of the mailbox, not of every device: end every other session.
@@ -221,9 +192,11 @@ export const options = (
       sendVerificationEmail: ({ user, url }) => send(AuthMails.verifyEmail(appName, user.email, url, linkLifetimes.verifyEmail))
     },
     plugins: [
-      bearer(),
+      bearerPlugin,
       claims.plugin,
-      ...(extra.plugins ?? []),
+      ...(extra.guard === undefined
+        ? []
+        : [guardPlugin(library, extra.guard.service, extra.guard.run, { bearer: bearerPlugin, inputOf: extra.guard.inputOf, passwords: passwordLengths })]),
       magicLink({
         expiresIn: linkLifetimes.magicLink,
         // D1 keeps a hash: a read of the verification table yields no usable link.
@@ -403,21 +376,19 @@ export const make = Effect.gen(function*() {
   const mailer = yield* Mailer
   const runtime = yield* Effect.runtime<never>()
   const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => runPromise(runtime, effect)
-  const userOf = (headers: Headers) =>
-    Effect.gen(function*() {
-      const credential = credentialOf(headers)
-      if (credential === undefined) return Option.none<string>()
-      const token = yield* sessionToken(credential)
-      if (Option.isNone(token)) return Option.none<string>()
-      const record = yield* Effect.orElseSucceed(store.lookup(token.value), () => Option.none())
-      return Option.map(record, (r) => r.user.id)
-    })
-  const build = (library: Library) =>
-    library.betterAuth(options(library, config, session, secondaryStorage(store, runtime), {
-      plugins: [guardPlugin(library, guard, run, userOf)],
+  const build = (library: Library) => {
+    // The input each endpoint takes, for the guard: known once Better Auth has built them.
+    const inputs = new Map<string, EndpointInput>()
+    const auth = library.betterAuth(options(library, config, session, secondaryStorage(store, runtime), {
+      guard: { service: guard, run, inputOf: (endpoint) => inputs.get(endpoint) },
       onSessionDeleted: (token) => run(store.revoke(token)),
       send: makeSender(mailer, runtime, library.APIError)
     }))
+    for (const endpoint of Object.values(auth.api) as ReadonlyArray<{ readonly path?: string; readonly options?: EndpointInput }>) {
+      if (endpoint.path !== undefined && endpoint.options !== undefined) inputs.set(endpoint.path, endpoint.options)
+    }
+    return auth
+  }
   // Built once, by the first request that needs it. Each such request awaits an import of its own
   // (no request awaits a promise another request created); the first to have it builds Better Auth.
   let built: ((request: Request) => Promise<Response>) | undefined

@@ -15,7 +15,7 @@
  */
 export { betterAuth } from "better-auth"
 export { passkey } from "@better-auth/passkey"
-export { APIError, createAuthMiddleware, isAPIError, router } from "better-auth/api"
+export { APIError, createAuthMiddleware, getAuthoritativeSessionFromCtx, isAPIError, router } from "better-auth/api"
 export { runWithAdapter } from "@better-auth/core/context"
 export { bearer, magicLink } from "better-auth/plugins"
 export { withClientErrors } from "./D1ClientErrors.js"

@@ -13,6 +13,10 @@
  * (an estimate: other isolates and locations count too), and `resetAfter` is the time to the end of
  * the epoch-aligned period, as Miniflare counts it.
  *
+ * A fixed window of another length (an hourly budget, say) is counted by the limiter given as
+ * `longerWindows` (the worker gives its KV limiter), so rules need not be shaped around the
+ * binding; a sliding window is refused at start-up.
+ *
  * @module
  */
 import { Clock, Duration, Effect, Either, Layer } from "effect"
@@ -32,11 +36,14 @@ export const supportedPeriods: ReadonlyArray<number> = [10, 60]
 export const bindingNameFor = (policy: RateLimitPolicy): string =>
   `RATE_LIMIT_${policy.limit}_PER_${Duration.toMillis(policy.window) / 1000}S`
 
-/** Why the binding cannot count `policy`, if it cannot. */
+/** Whether a binding counts `policy`'s window (10 or 60 s); other fixed windows go to `longerWindows`. */
+export const countsWindow = (policy: RateLimitPolicy): boolean =>
+  supportedPeriods.includes(Duration.toMillis(policy.window) / 1000)
+
+/** Why neither the binding nor `longerWindows` can count `policy`, if they cannot. */
 const unsupported = (policy: RateLimitPolicy): string | undefined => {
-  const seconds = Duration.toMillis(policy.window) / 1000
   if (policy.algorithm === "sliding-window") return "it counts fixed windows only"
-  if (!supportedPeriods.includes(seconds)) return "its period is 10 or 60 seconds only"
+  if (!countsWindow(policy)) return undefined
   if (!Number.isInteger(policy.limit) || policy.limit < 1) return "its limit is a positive whole number"
   return undefined
 }
@@ -56,6 +63,7 @@ export const plan = (
   const bindings = new Map<string, RateLimitBinding>()
   for (const { policy, rule } of policies) {
     const why = unsupported(policy)
+    if (why === undefined && !countsWindow(policy)) continue
     if (why !== undefined) {
       problems.push(
         `RATE_LIMIT_BACKEND=binding cannot count rule "${rule}" (${describePolicy(policy)}): the Workers Rate Limiting binding ${why}; change the rule or use RATE_LIMIT_BACKEND=durable-object`
@@ -80,15 +88,21 @@ interface LocalCount {
   count: number
 }
 
-/** The rate limiter over the bindings `plan` found. A policy `plan` was not given is a defect. */
-export const make = (bindings: ReadonlyMap<string, RateLimitBinding>): RateLimiterService => {
+/**
+ * The rate limiter over the bindings `plan` found, with `longerWindows` counting the fixed windows
+ * a binding cannot. A policy neither can count is a defect (`plan` names it at start-up).
+ */
+export const make = (bindings: ReadonlyMap<string, RateLimitBinding>, longerWindows?: RateLimiterService): RateLimiterService => {
   const local = new Map<string, LocalCount>()
   return RateLimiter.of({
     consume: (key, policy) =>
       Effect.gen(function*() {
+        if (longerWindows !== undefined && policy.algorithm !== "sliding-window" && !countsWindow(policy)) {
+          return yield* longerWindows.consume(key, policy)
+        }
         const name = bindingNameFor(policy)
         const binding = bindings.get(name)
-        if (binding === undefined || unsupported(policy) !== undefined) {
+        if (binding === undefined || unsupported(policy) !== undefined || !countsWindow(policy)) {
           return yield* Effect.dieMessage(`RateLimiterBinding: no binding for ${describePolicy(policy)} (${name}); check the rules with plan() at start-up`)
         }
         const outcome = yield* Effect.tryPromise({
@@ -119,5 +133,5 @@ export const make = (bindings: ReadonlyMap<string, RateLimitBinding>): RateLimit
 }
 
 /** The rate limiter over the given bindings (see `plan`). */
-export const layer = (bindings: ReadonlyMap<string, RateLimitBinding>): Layer.Layer<RateLimiter> =>
-  Layer.sync(RateLimiter, () => make(bindings))
+export const layer = (bindings: ReadonlyMap<string, RateLimitBinding>, longerWindows?: RateLimiterService): Layer.Layer<RateLimiter> =>
+  Layer.sync(RateLimiter, () => make(bindings, longerWindows))

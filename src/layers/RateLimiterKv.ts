@@ -208,23 +208,7 @@ export const make = Effect.gen(function*() {
     }
   }
 
-  /**
-   * Takes one place back from this isolate's count and writes the lower count at once (a release
-   * follows its reservation closely, so this write may come within KV's second per key; where KV
-   * refuses it, the place is given back in this isolate only).
-   */
-  const release = (key: string, policy: RateLimitPolicy) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const window = currentWindow(policy, now)
-      const entry = local.get(key)
-      if (entry === undefined || entry.windowStart !== window.start || entry.count === 0) return
-      entry.count--
-      if (entry.written <= entry.count) return
-      yield* put(writeOf(`ratelimit:${key}`, entry, window, now))
-    }).pipe(Effect.mapError(toLimiterError), traced("RateLimiter.release"))
-
-  return plainConsume.attach(RateLimiter.of({ consume, release }), consumePlain)
+  return plainConsume.attach(RateLimiter.of({ consume }), consumePlain)
 })
 
 /** The rate limiter over the Kv in context. Its in-isolate state lives as long as the layer. */

@@ -7,35 +7,40 @@
  *
  * @module
  */
-import { Context, Effect, Option } from "effect"
+import { Context, Effect } from "effect"
+import type { Option } from "effect"
+
+/** The signed-in user an attempt is made for. */
+export interface AttemptUser {
+  readonly id: string
+  readonly email: string
+}
 
 export interface AuthAttempt {
   /** The endpoint's path under the auth base path, as routed, e.g. `/sign-in/email`. */
   readonly endpoint: string
   /** The body as the auth provider parsed it. */
   readonly body: unknown
+  /**
+   * Whether the endpoint will take the input: `false` for a request it refuses before checking
+   * anything (a missing field, a value of the wrong type or length), which is no attempt.
+   */
+  readonly valid: boolean
   /** The request's headers (the client address among them). */
   readonly headers: Headers
-  /** The signed-in user the request is made for, if any (resolving it may read the session). */
-  readonly userId: Effect.Effect<Option.Option<string>>
+  /**
+   * The signed-in user the endpoint will act for, resolved as the auth provider resolves it for
+   * this request however the session is carried (a Bearer token, a cookie, both). Reading it may
+   * read the session store, so it is read only when a rule needs it.
+   */
+  readonly user: Effect.Effect<Option.Option<AttemptUser>>
 }
 
 export type AuthVerdict =
   /** Answer this instead of running the endpoint. */
   | { readonly _tag: "Refused"; readonly response: Response }
-  /**
-   * Go ahead; add `headers` to the answer, and tell `settle` how the endpoint ended (it gives back
-   * the places this attempt reserved, where a rule says so).
-   */
-  | { readonly _tag: "Admitted"; readonly headers: Record<string, string>; readonly settle: (outcome: AuthOutcome) => Effect.Effect<void> }
-
-/** How an admitted attempt ended. */
-export interface AuthOutcome {
-  /** The endpoint answered without an error. */
-  readonly succeeded: boolean
-  /** It created a session: a sign-in that went through. */
-  readonly signedIn: boolean
-}
+  /** Go ahead; add `headers` to the answer. */
+  | { readonly _tag: "Admitted"; readonly headers: Record<string, string> }
 
 export interface AuthGuardService {
   /** Whether the guard judges requests to `endpoint` at all (others never reach `check`). */
@@ -48,5 +53,5 @@ export class AuthGuard extends Context.Tag("edge-auth-state/AuthGuard")<AuthGuar
 /** Admits everything: the auth provider without a guard. */
 export const admitAll: AuthGuardService = {
   covers: () => false,
-  check: () => Effect.succeed({ _tag: "Admitted", headers: {}, settle: () => Effect.void })
+  check: () => Effect.succeed({ _tag: "Admitted", headers: {} })
 }

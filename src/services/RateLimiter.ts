@@ -60,11 +60,6 @@ export interface RateLimiterService {
    * count two policies of one key together or apart).
    */
   readonly consume: (key: string, policy: RateLimitPolicy) => Effect.Effect<RateLimitDecision, RateLimiterError>
-  /**
-   * Gives back one place `consume` took in the current window (an attempt that succeeded). A
-   * backend that cannot give places back leaves it out; then a success is counted like a failure.
-   */
-  readonly release?: (key: string, policy: RateLimitPolicy) => Effect.Effect<void, RateLimiterError>
 }
 
 export class RateLimiter extends Context.Tag("edge-auth-state/RateLimiter")<RateLimiter, RateLimiterService>() {}

@@ -1,70 +1,122 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, TestClock } from "effect"
+import { mailboxOf } from "../../src/http/ratelimit/Account.js"
 import { makeCheck } from "../../src/http/ratelimit/Attempts.js"
 import { RateLimitRules } from "../../src/http/ratelimit/Rules.js"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
-import type { AuthOutcome } from "../../src/services/AuthGuard.js"
+import type { AttemptUser } from "../../src/services/AuthGuard.js"
 
 const Live = Layer.merge(RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer)), RateLimitRules.layer())
 
-const attempt = (endpoint: string, body: unknown, userId?: string) => ({
-  endpoint,
-  body,
-  headers: new Headers({ "cf-connecting-ip": "203.0.113.7" }),
-  userId: Effect.succeed(Option.fromNullable(userId))
-})
+interface Attempt {
+  readonly endpoint: string
+  readonly body?: unknown
+  readonly valid?: boolean
+  readonly user?: AttemptUser
+  readonly ip?: string
+}
 
-/** `n` attempts, each settled with `outcome`; the statuses of the refused ones, "ok" for the others. */
-const run = (n: number, endpoint: string, body: unknown, outcome: AuthOutcome, userId?: string) =>
+/** The outcome of each attempt, in order: "ok", or the refusal's status. */
+const run = (attempts: ReadonlyArray<Attempt>) =>
   Effect.gen(function*() {
     const check = yield* makeCheck("/api/auth")
     const results: Array<number | "ok"> = []
-    for (let i = 0; i < n; i++) {
-      const verdict = yield* check(attempt(endpoint, body, userId))
-      if (verdict._tag === "Refused") results.push(verdict.response.status)
-      else {
-        results.push("ok")
-        yield* verdict.settle(outcome)
-      }
+    for (const a of attempts) {
+      const verdict = yield* check({
+        endpoint: a.endpoint,
+        body: a.body ?? {},
+        valid: a.valid ?? true,
+        headers: new Headers({ "cf-connecting-ip": a.ip ?? "203.0.113.7" }),
+        user: Effect.succeed(Option.fromNullable(a.user))
+      })
+      results.push(verdict._tag === "Refused" ? verdict.response.status : "ok")
     }
     return results
   })
 
-const failed = { succeeded: false, signedIn: false }
+const times = (n: number, attempt: Attempt) => Array.from({ length: n }, (_, i) => ({ ip: `198.51.100.${i + 1}`, ...attempt }))
+const ada = { id: "user-ada", email: "Ada@Example.com" }
 
-describe("per-account and per-user attempts", () => {
-  it.effect("failed sign-ins use the account's places up, in any letter case", () =>
+describe("budgets: every attempt counts, success included", () => {
+  it.effect("password sign-ins of one account, from many addresses, in any letter case: 5 a minute", () =>
     Effect.gen(function*() {
-      const statuses = yield* run(3, "/sign-in/email", { email: "Ada@Example.com" }, failed)
-      const more = yield* run(3, "/sign-in/email", { email: "ada@example.COM" }, failed)
-      expect([...statuses, ...more]).toEqual(["ok", "ok", "ok", "ok", "ok", 429])
+      const statuses = yield* run([
+        ...times(3, { endpoint: "/sign-in/email", body: { email: "Ada@Example.com", password: "x" } }),
+        ...times(3, { endpoint: "/sign-in/email", body: { email: "ada@example.COM", password: "y" } })
+      ])
+      expect(statuses).toEqual(["ok", "ok", "ok", "ok", "ok", 429])
+      yield* TestClock.adjust("1 minute")
+      expect(yield* run([{ endpoint: "/sign-in/email", body: { email: "ada@example.com", password: "z" } }])).toEqual(["ok"])
     }).pipe(Effect.provide(Live)))
 
-  it.effect("sign-ins that create a session give their place back", () =>
+  it.effect("sign-ins, sign-ups and the signed-in user's password checks share one account's password budget", () =>
     Effect.gen(function*() {
-      expect(yield* run(8, "/sign-in/email", { email: "ada@example.com" }, { succeeded: true, signedIn: true })).toEqual(Array(8).fill("ok"))
+      expect(yield* run([
+        ...times(2, { endpoint: "/sign-in/email", body: { email: "ada@example.com", password: "x" } }),
+        ...times(1, { endpoint: "/sign-up/email", body: { email: "ada@example.com", password: "long-enough", name: "A" } }),
+        ...times(2, { endpoint: "/change-password", user: ada }),
+        ...times(1, { endpoint: "/verify-password", user: ada })
+      ])).toEqual(["ok", "ok", "ok", "ok", "ok", 429])
+      // Another user's budget is their own.
+      expect(yield* run(times(1, { endpoint: "/verify-password", user: { id: "u2", email: "bob@example.com" } }))).toEqual(["ok"])
     }).pipe(Effect.provide(Live)))
 
-  it.effect("a sign-in request that succeeds without a session (a link sent) still counts: 3 per account", () =>
+  it.effect("one address: at most 10 password requests a minute, whatever the accounts", () =>
     Effect.gen(function*() {
-      const statuses = yield* run(4, "/sign-in/magic-link", { email: "ada@example.com" }, { succeeded: true, signedIn: false })
-      // Its own bucket (`magic-link`, 3 per account), apart from the password sign-ins'.
-      expect(statuses).toEqual(["ok", "ok", "ok", 429])
-      expect(yield* run(1, "/sign-in/email", { email: "ada@example.com" }, failed)).toEqual(["ok"])
+      const attempts = Array.from({ length: 11 }, (_, i) => ({ endpoint: "/sign-in/email", body: { email: `u${i}@example.com`, password: "x" }, ip: "192.0.2.9" }))
+      // The per-address rule (5 sign-ins a minute) is the edge's; here only the budgets count.
+      expect(yield* run(attempts)).toEqual([...Array(10).fill("ok"), 429])
     }).pipe(Effect.provide(Live)))
 
-  it.effect("reset requests always count; a body without an email names no account", () =>
+  it.effect("an address over its own budget spends no place of the account it names", () =>
     Effect.gen(function*() {
-      expect(yield* run(4, "/request-password-reset", { email: "ada@example.com" }, { succeeded: true, signedIn: false }))
-        .toEqual(["ok", "ok", "ok", 429])
-      expect(yield* run(6, "/sign-in/social", { provider: "x" }, failed)).toEqual(Array(6).fill("ok"))
+      const fromOne = Array.from({ length: 12 }, (_, i) => ({ endpoint: "/sign-in/email", body: { email: i < 10 ? `u${i}@example.com` : "ada@example.com", password: "x" }, ip: "192.0.2.10" }))
+      expect((yield* run(fromOne)).slice(10)).toEqual([429, 429])
+      expect(yield* run(times(5, { endpoint: "/sign-in/email", body: { email: "ada@example.com", password: "x" } }))).toEqual(Array(5).fill("ok"))
     }).pipe(Effect.provide(Live)))
 
-  it.effect("password checks count per user; a right password gives its place back", () =>
+  it.effect("a request Better Auth refuses before checking anything (invalid input) costs no budget", () =>
     Effect.gen(function*() {
-      expect(yield* run(6, "/change-password", {}, failed, "user1")).toEqual(["ok", "ok", "ok", "ok", "ok", 429])
-      expect(yield* run(6, "/verify-password", {}, { succeeded: true, signedIn: false }, "user2")).toEqual(Array(6).fill("ok"))
-      expect(yield* run(6, "/verify-password", {}, failed)).toEqual(Array(6).fill("ok"))
+      expect(yield* run(times(8, { endpoint: "/sign-in/email", body: { email: "ada@example.com" }, valid: false }))).toEqual(Array(8).fill("ok"))
+      expect(yield* run(times(5, { endpoint: "/sign-in/email", body: { email: "ada@example.com", password: "x" } }))).toEqual(Array(5).fill("ok"))
     }).pipe(Effect.provide(Live)))
+
+  it.effect("a password check with no signed-in user (Better Auth answers 401) costs no account anything", () =>
+    Effect.gen(function*() {
+      expect(yield* run(times(6, { endpoint: "/change-password" }))).toEqual(Array(6).fill("ok"))
+    }).pipe(Effect.provide(Live)))
+
+  it.effect("mail to one mailbox, every spelling and every route: 5 a minute, 20 an hour", () =>
+    Effect.gen(function*() {
+      const spellings = ["x@example.com", "X+1@Example.com", "x+2@example.com", "x+a+b@EXAMPLE.com", "x+@example.com", "x+3@example.com"]
+      const endpoints = ["/sign-in/magic-link", "/request-password-reset", "/send-verification-email", "/forget-password", "/sign-in/magic-link", "/sign-in/magic-link"]
+      const minute = spellings.map((email, i) => ({ endpoint: endpoints[i]!, body: { email }, ip: `198.51.100.${i + 1}` }))
+      expect(yield* run(minute)).toEqual(["ok", "ok", "ok", "ok", "ok", 429])
+      // Another mailbox has its own.
+      expect(yield* run([{ endpoint: "/sign-in/magic-link", body: { email: "y+1@example.com" } }])).toEqual(["ok"])
+      // 5 a minute for three more minutes reaches 20; the fifth minute is refused by the hour.
+      for (let m = 1; m <= 3; m++) {
+        yield* TestClock.adjust("1 minute")
+        expect(yield* run(times(5, { endpoint: "/sign-in/magic-link", body: { email: `x+m${m}@example.com` } }))).toEqual(Array(5).fill("ok"))
+      }
+      yield* TestClock.adjust("1 minute")
+      expect(yield* run(times(1, { endpoint: "/sign-in/magic-link", body: { email: "x@example.com" } }))).toEqual([429])
+      yield* TestClock.adjust("1 hour")
+      expect(yield* run(times(1, { endpoint: "/sign-in/magic-link", body: { email: "x@example.com" } }))).toEqual(["ok"])
+    }).pipe(Effect.provide(Live)))
+
+  it.effect("routes with no budget, and bodies that name no account, are admitted without a count", () =>
+    Effect.gen(function*() {
+      expect(yield* run(times(12, { endpoint: "/get-session" }))).toEqual(Array(12).fill("ok"))
+      expect(yield* run(times(6, { endpoint: "/sign-in/social", body: { provider: "x" } }))).toEqual(Array(6).fill("ok"))
+    }).pipe(Effect.provide(Live)))
+})
+
+describe("mailboxes", () => {
+  it("one mailbox whatever the case or the +tag; other addresses stay apart", () => {
+    expect(["Ada@Example.com", "ada+news@example.com", "ADA+x+y@EXAMPLE.COM", "ada+@example.com"].map(mailboxOf)).toEqual(Array(4).fill("ada@example.com"))
+    expect(["ada.b@example.com", "ada@example.org", "+ada@example.com", "a+da@x@example.com"].map(mailboxOf))
+      .toEqual(["ada.b@example.com", "ada@example.org", "+ada@example.com", "a@example.com"])
+  })
 })

@@ -95,13 +95,21 @@ describe("CORS for trusted origins", () => {
     })
     expect(signUp.status).toBe(200)
     expect(signUp.headers.get("access-control-allow-origin")).toBe(app)
-    expect(signUp.headers.get("vary")).toMatch(/origin/i)
-    expect(signUp.headers.get("set-auth-token")).toBeTruthy()
     expect(signUp.headers.get("ratelimit")).toMatch(/"sign-up"/)
-    expect(signUp.headers.get("access-control-expose-headers")!.split(",")).toEqual(
+    const signIn = await send("/api/auth/sign-in/email", {
+      method: "POST",
+      headers: { origin: app, "content-type": "application/json" },
+      body: JSON.stringify({ email, password: "correct-horse-battery" })
+    })
+    expect(signIn.status).toBe(200)
+    expect(signIn.headers.get("access-control-allow-origin")).toBe(app)
+    expect(signIn.headers.get("vary")).toMatch(/origin/i)
+    expect(signIn.headers.get("set-auth-token")).toBeTruthy()
+    expect(signIn.headers.get("ratelimit")).toMatch(/"sign-in"/)
+    expect(signIn.headers.get("access-control-expose-headers")!.split(",")).toEqual(
       ["set-auth-token", "x-request-id", "ratelimit", "ratelimit-policy", "retry-after"]
     )
-    const me = await send("/api/me", { headers: { origin: app, authorization: `Bearer ${signUp.headers.get("set-auth-token")}` } })
+    const me = await send("/api/me", { headers: { origin: app, authorization: `Bearer ${signIn.headers.get("set-auth-token")}` } })
     expect(me.status).toBe(200)
     expect(me.headers.get("access-control-allow-origin")).toBe(app)
     expect(me.headers.get("access-control-expose-headers")).toContain("x-request-id")

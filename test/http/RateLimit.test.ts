@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { Duration } from "effect"
 import { clientBucket, defaultRules, ipBucket, matchRule, normalizeEndpoint, rateLimitFields } from "../../src/http/RateLimit.js"
+import { passwordBudgets } from "../../src/http/ratelimit/Rules.js"
 
 describe("normalizeEndpoint: variants of one route share one bucket", () => {
   it.each([
@@ -84,10 +85,10 @@ describe("RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-11)", ()
     })
     expect(rateLimitFields([
       { name: "sign-in", policy: rule.policy, decision },
-      { name: "sign-in-account", policy: rule.perAccount!, decision: { ...decision, remaining: 1 } }
+      { name: "password-account", policy: passwordBudgets.account.policy, decision: { ...decision, remaining: 1 } }
     ])).toEqual({
-      "ratelimit-policy": `"sign-in";q=5;w=60, "sign-in-account";q=5;w=60`,
-      ratelimit: `"sign-in";r=3;t=37, "sign-in-account";r=1;t=37`
+      "ratelimit-policy": `"sign-in";q=5;w=60, "password-account";q=5;w=60`,
+      ratelimit: `"sign-in";r=3;t=37, "password-account";r=1;t=37`
     })
   })
 })

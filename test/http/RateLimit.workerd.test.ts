@@ -7,19 +7,20 @@ const nowSeconds = () => Math.floor(Date.now() / 1000)
 // Each sign-in hashes a password (~60 ms of CPU): on a loaded machine a test of several takes seconds.
 describe("rate limiting the auth routes (workerd, Miniflare KV)", { timeout: 30_000 }, () => {
   it("the 6th sign-in within a minute from one IP is 429 with its headers; KV holds the counter", async () => {
-    const { email } = await signUp()
     const ip = freshIp()
     await awayFromWindowEdge()
     const statuses: Array<number> = []
     let last: Response | undefined
     for (let i = 0; i < 6; i++) {
-      last = await postJson("/api/auth/sign-in/email", { email, password: "correct-horse-battery" }, { "cf-connecting-ip": ip })
+      // Six accounts: only the address's buckets fill up.
+      last = await postJson("/api/auth/sign-in/email", { email: `nobody-${crypto.randomUUID()}@example.com`, password: "correct-horse-battery" }, { "cf-connecting-ip": ip })
       statuses.push(last.status)
       if (i < 5) {
-        // The client's bucket and the account's are both counted and both reported; each sign-in
-        // succeeds and gives its place in the account's bucket back, so that one stays at 4.
-        expect(last.headers.get("ratelimit-policy")).toBe(`"sign-in";q=5;w=60, "sign-in-account";q=5;w=60`)
-        expect(last.headers.get("ratelimit")).toMatch(new RegExp(`^"sign-in";r=${4 - i};t=\\d+, "sign-in-account";r=4;t=\\d+$`))
+        // The client's bucket, the address's password budget and the account's are counted and reported.
+        expect(last.headers.get("ratelimit-policy")).toBe(`"sign-in";q=5;w=60, "password-address";q=10;w=60, "password-account";q=5;w=60`)
+        expect(last.headers.get("ratelimit")).toMatch(
+          new RegExp(`^"sign-in";r=${4 - i};t=\\d+, "password-address";r=${9 - i};t=\\d+, "password-account";r=4;t=\\d+$`)
+        )
       }
     }
     // Better Auth itself may answer a sign-in at any status; what matters is that the first five reach it.
@@ -33,8 +34,8 @@ describe("rate limiting the auth routes (workerd, Miniflare KV)", { timeout: 30_
     expect(last!.headers.get("ratelimit")).toBe(`"sign-in";r=0;t=${retryAfter}`)
 
     const listed = await env.KV.list({ prefix: `ratelimit:${ip}:` })
-    expect(listed.keys.map((k) => k.name)).toEqual([`ratelimit:${ip}:sign-in`])
-    const expiration = listed.keys[0]!.expiration!
+    expect(listed.keys.map((k) => k.name)).toEqual([`ratelimit:${ip}:password-address`, `ratelimit:${ip}:sign-in`])
+    const expiration = listed.keys[1]!.expiration!
     expect(expiration - nowSeconds()).toBeGreaterThanOrEqual(55)
     expect(expiration - nowSeconds()).toBeLessThanOrEqual(61)
     expect(Number(await env.KV.get(`ratelimit:${ip}:sign-in`))).toBeGreaterThanOrEqual(1)
@@ -86,24 +87,25 @@ describe("rate limiting the auth routes (workerd, Miniflare KV)", { timeout: 30_
 })
 
 describe("per-account limits: rotating client addresses does not multiply attempts on one account", { timeout: 30_000 }, () => {
-  it("the 6th sign-in for one account is 429 whatever CF-Connecting-IP says, and KV holds the account bucket", async () => {
-    const { email } = await signUp()
+  it("once the account's password budget is spent, the next sign-in is 429 whatever CF-Connecting-IP says, and KV holds the account bucket", async () => {
     await awayFromWindowEdge()
+    const { email, left } = await signUp()
     const statuses: Array<number> = []
     let last: Response | undefined
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i <= left; i++) {
       last = await postJson("/api/auth/sign-in/email", { email: i % 2 ? email.toUpperCase() : email, password: "wrong-password-123" }, {
         "cf-connecting-ip": freshIp()
       })
       statuses.push(last.status)
     }
-    expect(statuses.slice(0, 5)).not.toContain(429)
-    expect(statuses[5]).toBe(429)
-    expect(last!.headers.get("ratelimit")).toMatch(/^"sign-in";r=\d+;t=\d+, "sign-in-account";r=0;t=\d+$/)
+    expect(statuses.slice(0, left)).not.toContain(429)
+    expect(statuses[left]).toBe(429)
+    expect(last!.headers.get("ratelimit")).toMatch(/^"sign-in";r=\d+;t=\d+, "password-address";r=\d+;t=\d+, "password-account";r=0;t=\d+$/)
     const keys = (await env.KV.list({ prefix: "ratelimit:account:" })).keys.map((k) => k.name)
-    expect(keys).toHaveLength(1)
-    expect(keys[0]).toMatch(/^ratelimit:account:[0-9a-f]{32}:sign-in$/)
-    expect(keys[0]).not.toContain("example.com")
+    const mine = keys.filter((k) => k.endsWith(":password-account"))
+    expect(mine.length).toBeGreaterThanOrEqual(1)
+    for (const key of keys) expect(key).toMatch(/^ratelimit:account:[0-9a-f]{32}:password-account$/)
+    expect(keys.join()).not.toContain("example.com")
   })
 
   it("a different account from the same fresh address is not affected", async () => {

@@ -36,10 +36,11 @@ describe("sessions end to end (workerd, Miniflare KV and D1)", () => {
   })
 
   it("sign out everywhere (revoke-sessions) ends every session, even ones the user's list lost", async () => {
-    const { email } = await signUp()
+    const { email, left } = await signUp()
     // Concurrent sign-ins race on Better Auth's per-user session list in KV; some entries are lost.
+    // As many as the account's password budget has left this minute.
     const signIns = await Promise.all(
-      Array.from({ length: 4 }, () => postJson("/api/auth/sign-in/email", { email, password: "correct-horse-battery" }))
+      Array.from({ length: left }, () => postJson("/api/auth/sign-in/email", { email, password: "correct-horse-battery" }))
     )
     const tokens = await Promise.all(signIns.map(async (r) => ((await r.json()) as { token: string }).token))
     for (const token of tokens) expect((await me(`Bearer ${token}`)).status).toBe(200)
@@ -87,14 +88,14 @@ describe("sessions end to end (workerd, Miniflare KV and D1)", () => {
     expect((await me(`Bearer ${token}`)).status).toBe(401)
   })
 
-  it("50 concurrent requests with 50 users' tokens each get their own user back", async () => {
+  it("30 concurrent requests with 30 users' tokens each get their own user back", async () => {
     const users = []
-    for (let i = 0; i < 50; i++) users.push(await signUp(`c${i}`))
+    for (let i = 0; i < 30; i++) users.push(await signUp(`c${i}`))
     const responses = await Promise.all(users.map((u) => me(`Bearer ${u.token}`)))
     const emails = await Promise.all(responses.map(async (r) => ((await r.json()) as { user: { email: string } }).user.email))
     expect(responses.map((r) => r.status)).toEqual(users.map(() => 200))
     expect(emails).toEqual(users.map((u) => u.email))
-  }, 60_000) // 50 sign-ups hash 50 passwords (scrypt, ~60 ms of CPU each)
+  }, 60_000) // 30 sign-ups and sign-ins hash 60 passwords (scrypt, ~60 ms of CPU each)
 
   it("a server-side client (Fetch Metadata, no Origin) can sign up; a cross-site browser post cannot", async () => {
     const body = JSON.stringify({ email: `node-${crypto.randomUUID()}@example.com`, password: "correct-horse-battery", name: "N" })

@@ -1,10 +1,11 @@
 /**
- * The account a request names, as the key of its bucket.
+ * The account and the mailbox a request names, as the keys of their budgets.
  *
- * It is read from the body Better Auth itself parsed (whatever the encoding: JSON, form, multipart),
- * and normalised as Better Auth normalises it before looking the user up: lower-cased, nothing
- * else (an address with spaces is not an email to Better Auth and never reaches a password check).
- * The key is a digest, so no address is written to KV.
+ * The account is read from the body Better Auth itself parsed (whatever the encoding: JSON, form,
+ * multipart), normalised as Better Auth normalises it before looking the user up: lower-cased,
+ * nothing else. The mailbox is where mail to that address lands: lower-cased, with a `+tag` of the
+ * local part removed, so `Ada+1@Example.com` and `ada@example.com` share one. Keys are digests, so
+ * no address is written to KV.
  *
  * @module
  */
@@ -17,12 +18,15 @@ export const accountEmail = (body: unknown): Option.Option<string> => {
   return typeof email === "string" && email !== "" ? Option.some(email.toLowerCase()) : Option.none()
 }
 
+/** The mailbox of an address: lower-cased, the local part's `+tag` removed. */
+export const mailboxOf = (email: string): string => {
+  const lower = email.toLowerCase()
+  const at = lower.lastIndexOf("@")
+  if (at <= 0) return lower
+  const local = lower.slice(0, at)
+  const plus = local.indexOf("+")
+  return plus <= 0 ? lower : `${local.slice(0, plus)}${lower.slice(at)}`
+}
+
 /** The first 128 bits of the SHA-256 of `text`, hex. */
 export const digest = (text: string): Effect.Effect<string> => sha256Hex(new TextEncoder().encode(text), 16)
-
-/** The account bucket key for a parsed body, if it names one. */
-export const accountOf = (body: unknown): Effect.Effect<Option.Option<string>> =>
-  Option.match(accountEmail(body), {
-    onNone: () => Effect.succeed(Option.none()),
-    onSome: (email) => Effect.map(digest(email), Option.some)
-  })

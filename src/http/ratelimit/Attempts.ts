@@ -1,29 +1,37 @@
 /**
- * The per-account and per-user buckets of the rules table, as the auth provider's guard.
+ * The budgets of the rules table, as the auth provider's guard.
  *
- * They are counted only for requests Better Auth routed to a real endpoint (a 404 path costs an
- * account nothing), from the body Better Auth parsed (so every encoding it accepts is counted, and
- * what was counted is what it acts on). A place is reserved before the endpoint runs, so a burst is
- * counted exactly; where the rule says so, an attempt that signs in (or succeeds) gives it back.
+ * They are charged only for attempts: requests Better Auth routed to a real endpoint (a 404 path
+ * costs an account nothing) whose input the endpoint takes (a missing field costs nothing either),
+ * from the body Better Auth parsed (so every encoding it accepts is counted, and what was counted is
+ * what it acts on), and for the user Better Auth resolves for the request. A place is taken before
+ * the endpoint runs, so a burst is counted exactly, and every attempt keeps it, success included.
+ * The client address's budgets are charged first: an address over its own budget spends no place
+ * of the account it names.
  *
  * @module
  */
 import { Effect, Option } from "effect"
-import type { AuthAttempt, AuthOutcome, AuthVerdict } from "../../services/AuthGuard.js"
+import type { AuthAttempt, AuthVerdict } from "../../services/AuthGuard.js"
 import { RateLimiter } from "../../services/RateLimiter.js"
-import { accountOf } from "./Account.js"
+import { accountEmail, digest, mailboxOf } from "./Account.js"
 import { clientBucket } from "./ClientAddress.js"
 import type { Refusal } from "./Count.js"
 import { countIn } from "./Count.js"
 import type { Counted } from "./Headers.js"
 import { rateLimitFields } from "./Headers.js"
-import type { AttemptPolicy } from "./Rules.js"
+import type { Budget, BudgetSubject } from "./Rules.js"
 import { matchRule, RateLimitRules } from "./Rules.js"
+
+const admittedUncounted: AuthVerdict = { _tag: "Admitted", headers: {} }
 
 const refusedWith = (refusal: Refusal): AuthVerdict => ({
   _tag: "Refused",
   response: Response.json({ error: refusal.error }, { status: refusal.status, headers: refusal.headers })
 })
+
+/** Address budgets first (see the module's comment); the others in the rule's order. */
+const order: Record<BudgetSubject, number> = { address: 0, account: 1, user: 1, mailbox: 1 }
 
 /** The guard's check, over the limiter and the rules in context. `basePath` is Better Auth's. */
 export const makeCheck = (basePath: string) =>
@@ -34,51 +42,46 @@ export const makeCheck = (basePath: string) =>
     return (attempt: AuthAttempt): Effect.Effect<AuthVerdict> =>
       Effect.gen(function*() {
         const rule = matchRule(settings.rules, `${basePath}${attempt.endpoint}`.toLowerCase())
-        if (rule === undefined || (rule.perAccount === undefined && rule.perUser === undefined)) {
-          return { _tag: "Admitted", headers: {}, settle: () => Effect.void } satisfies AuthVerdict
-        }
+        if (rule?.budgets === undefined || rule.budgets.length === 0 || !attempt.valid) return admittedUncounted
         const client = clientBucket(Object.fromEntries(attempt.headers), settings.trustForwardedFor)
-        const counted: Array<Counted> = []
-        const releases: Array<{ readonly when: "signed-in" | "succeeded"; readonly release: Effect.Effect<void> }> = []
-        const releaseAll = (outcome: AuthOutcome | undefined) =>
-          Effect.all(
-            releases.filter(({ when }) => outcome === undefined || (when === "signed-in" ? outcome.signedIn : outcome.succeeded)).map((r) => r.release),
-            { discard: true }
-          )
 
-        const count = (key: string, name: string, policy: AttemptPolicy) =>
-          Effect.tap(countIn(limiter, rule, counted, { key, name, policy, client }), (refusal) => {
-            const release = limiter.release
-            if (refusal === undefined && policy.release !== undefined && release !== undefined) {
-              releases.push({
-                when: policy.release,
-                release: Effect.catchAll(release(key, policy), (error) => Effect.logWarning("rate limit place not given back", error.message))
+        /** Whose place the attempt takes in `budget`: the bucket key's subject, if the request names one. */
+        const subjectOf = (budget: Budget): Effect.Effect<Option.Option<string>> => {
+          switch (budget.per) {
+            case "address":
+              return Effect.succeed(Option.some(client))
+            case "account":
+              return Option.match(accountEmail(attempt.body), {
+                onNone: () => Effect.succeedNone,
+                onSome: (email) => Effect.map(digest(email), (d) => Option.some(`account:${d}`))
               })
-            }
-          })
+            case "user":
+              // Under their email, so one account's `account` and `user` budgets are one bucket.
+              return Effect.flatMap(attempt.user, (user) =>
+                Option.match(user, {
+                  onNone: () => Effect.succeedNone,
+                  onSome: ({ email }) => Effect.map(digest(email.toLowerCase()), (d) => Option.some(`account:${d}`))
+                }))
+            case "mailbox":
+              return Option.match(accountEmail(attempt.body), {
+                onNone: () => Effect.succeedNone,
+                onSome: (email) => Effect.map(digest(mailboxOf(email)), (d) => Option.some(`mailbox:${d}`))
+              })
+          }
+        }
 
-        if (rule.perAccount !== undefined) {
-          const account = yield* accountOf(attempt.body)
-          if (Option.isSome(account)) {
-            const refusal = yield* count(`account:${account.value}:${rule.name}`, `${rule.name}-account`, rule.perAccount)
-            if (refusal !== undefined) return refusedWith(refusal)
-          }
+        const counted: Array<Counted> = []
+        for (const budget of [...rule.budgets].sort((a, b) => order[a.per] - order[b.per])) {
+          const subject = yield* subjectOf(budget)
+          if (Option.isNone(subject)) continue
+          const refusal = yield* countIn(limiter, rule, counted, {
+            key: `${subject.value}:${budget.name}`,
+            name: budget.name,
+            policy: budget.policy,
+            client
+          })
+          if (refusal !== undefined) return refusedWith(refusal)
         }
-        if (rule.perUser !== undefined) {
-          const user = yield* attempt.userId
-          if (Option.isSome(user)) {
-            const refusal = yield* count(`user:${user.value}:${rule.name}`, `${rule.name}-user`, rule.perUser)
-            if (refusal !== undefined) {
-              // Not attempted: the places taken in the other buckets go back.
-              yield* releaseAll(undefined)
-              return refusedWith(refusal)
-            }
-          }
-        }
-        return {
-          _tag: "Admitted",
-          headers: counted.length > 0 ? rateLimitFields(counted) : {},
-          settle: releaseAll
-        } satisfies AuthVerdict
+        return { _tag: "Admitted", headers: counted.length > 0 ? rateLimitFields(counted) : {} } satisfies AuthVerdict
       })
   })

@@ -21,7 +21,14 @@ for (let i = 0; i < USERS; i++) {
     body: JSON.stringify({ email, password: "correct-horse-battery", name: `Load ${i}` })
   })
   if (response.status !== 200) throw new Error(`sign-up ${i}: ${response.status} ${await response.text()}`)
-  users.push({ email, token: (await response.json()).token })
+  // A sign-up opens no session: sign in.
+  const signedIn = await fetch(`${BASE}/api/auth/sign-in/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "cf-connecting-ip": nextIp(), origin: BASE },
+    body: JSON.stringify({ email, password: "correct-horse-battery" })
+  })
+  if (signedIn.status !== 200) throw new Error(`sign-in ${i}: ${signedIn.status} ${await signedIn.text()}`)
+  users.push({ email, token: (await signedIn.json()).token })
 }
 
 const kinds = [

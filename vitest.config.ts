@@ -59,7 +59,7 @@ export default defineConfig({
             poolOptions: {
               workers: {
                 singleWorker: true,
-                main: "./src/http/worker.ts",
+                main: "./src/http/main.ts",
                 wrangler: { configPath: "./wrangler.toml" },
                 miniflare: {
                   bindings: {

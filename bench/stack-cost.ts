@@ -11,7 +11,7 @@
  *   STACK_ONLY=ours STACK_KINDS=auth node --cpu-prof node_modules/.cache/stack-cost.mjs   # profile one side
  */
 import baseline from "./baseline/worker.js"
-import worker from "../src/http/worker.js"
+import worker from "../src/http/main.js"
 
 declare const process: { readonly env: Record<string, string | undefined>; exit(code: number): never }
 

@@ -1,8 +1,9 @@
 /**
  * A custom action: an endpoint (its path, input, output and errors, as Schemas) and the handler
  * that answers it, made together so neither can be mounted without the other. Actions are listed
- * once, one export line each in `actions/index.ts`; the protected `actions` group and its handlers
- * are both built from that list, so an action is either fully wired and protected or not served.
+ * once, in the list a worker is made with (`actions/index.ts` here); the protected `actions` group
+ * and its handlers are both built from that list, so an action is either fully wired and protected
+ * or not served.
  *
  * @module
  */
@@ -10,25 +11,24 @@ import type * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
-import type { Layer } from "effect"
-import type { Auth } from "../services/Auth.js"
+import type { AuthProvider } from "../services/AuthProvider.js"
 import type { Cache } from "../services/Cache.js"
 import type { Authenticated } from "../services/CurrentUser.js"
 import type { Database } from "../services/Database.js"
 import type { Kv } from "../services/Kv.js"
 import type { RateLimiter } from "../services/RateLimiter.js"
 import type { SessionConfig, SessionStore } from "../services/SessionStore.js"
-import type { servicesLayer } from "./App.js"
 
 /**
  * What an action's handler may require: the signed-in request, and the services the worker
- * provides (`App.servicesLayer`; checked below). A handler that needs anything else is refused
- * where the action is made: `Type 'Mailer' is not assignable to type 'ActionServices'`. Work after
- * the response goes through `runInBackground`, which needs no service.
+ * provides (checked where the worker is composed, `App.EveryActionServiceIsProvided`). A handler
+ * that needs anything else is refused where the action is made:
+ * `Type 'Mailer' is not assignable to type 'ActionServices'`. Work after the response goes through
+ * `runInBackground`, which needs no service.
  */
 export type ActionServices =
   | Authenticated
-  | Auth
+  | AuthProvider
   | Cache
   | Database
   | Kv
@@ -36,11 +36,6 @@ export type ActionServices =
   | SessionConfig
   | SessionStore
   | HttpRouter.HttpRouter.Provided
-
-/** Compiles only while the worker provides every service an action may require. */
-type Provided = Layer.Layer.Success<ReturnType<typeof servicesLayer>> | Authenticated | HttpRouter.HttpRouter.Provided
-type Holds<T extends true> = T
-export type EveryActionServiceIsProvided = Holds<[Exclude<ActionServices, Provided>] extends [never] ? true : false>
 
 export interface Action<Endpoint extends HttpApiEndpoint.HttpApiEndpoint.Any, R> {
   readonly endpoint: Endpoint

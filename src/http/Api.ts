@@ -1,7 +1,8 @@
 /**
- * The worker's HTTP API, as a typed definition: endpoints, their success and error schemas. The
- * OpenAPI document (`GET /openapi.json`) is derived from it. Better Auth's routes under
- * `/api/auth/*` are mounted beside it (see `Routes.ts`).
+ * The worker's HTTP API, as a typed definition: endpoints, their success and error schemas, built
+ * from the custom actions a worker serves. The OpenAPI document (`GET /openapi.json`) and the typed
+ * client (`Client`) are derived from it. Better Auth's routes under `/api/auth/*` are mounted beside
+ * it (`AuthRoute`).
  *
  * Protection is per group: `account` and `actions` carry the `Authentication` middleware, so each
  * of their endpoints requires a Bearer token (401 without one) and the document says so; `system`
@@ -15,10 +16,9 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import * as Action from "./Action.js"
-import * as Actions from "./actions/index.js"
 import { Authentication } from "./Authentication.js"
 
-export { ServiceUnavailable, Unauthorized } from "./Errors.js"
+export { ServiceUnavailable, Unauthorized } from "./ApiErrors.js"
 
 export const PublicUser = Schema.Struct({
   id: Schema.String,
@@ -43,18 +43,14 @@ export const AccountGroup = HttpApiGroup.make("account")
   .add(HttpApiEndpoint.get("me", "/api/me").addSuccess(Me).annotate(OpenApi.Description, "The signed-in user."))
   .middleware(Authentication)
 
-/**
- * Custom actions, every one behind `Authentication`. To add one: write `src/http/actions/<Name>.ts`
- * exporting `action = Action.make(endpoint, handler)`, and export it from `actions/index.ts`.
- */
-export const ActionsGroup = Action.group("actions", Object.values(Actions))
-  .middleware(Authentication)
-  .annotate(OpenApi.Description, "Custom actions.")
+/** The API of a worker serving `actions`, every one behind `Authentication` in the `actions` group. */
+export const make = <const Actions extends ReadonlyArray<Action.Any>>(actions: Actions) =>
+  HttpApi.make("edge-auth-state")
+    .add(SystemGroup)
+    .add(AccountGroup)
+    .add(Action.group("actions", actions).middleware(Authentication).annotate(OpenApi.Description, "Custom actions."))
+    .annotate(OpenApi.Title, "edge-auth-state")
+    .annotate(OpenApi.Description, "Sign-in with Better Auth (under /api/auth), sessions in Workers KV, and custom actions.")
 
-export class Api extends HttpApi.make("edge-auth-state")
-  .add(SystemGroup)
-  .add(AccountGroup)
-  .add(ActionsGroup)
-  .annotate(OpenApi.Title, "edge-auth-state")
-  .annotate(OpenApi.Description, "Sign-in with Better Auth (under /api/auth), sessions in Workers KV, and custom actions.")
-{}
+/** The API of a worker serving `Actions`. */
+export type Api<Actions extends ReadonlyArray<Action.Any>> = ReturnType<typeof make<Actions>>

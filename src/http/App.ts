@@ -1,5 +1,6 @@
 /**
- * The composition root: the one place that chooses a layer for every service.
+ * The composition root: the one place that chooses a layer for every service, and the order of the
+ * middleware every request passes through.
  *
  * @module
  */
@@ -7,12 +8,9 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpRouter from "@effect/platform/HttpRouter"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import type { Runtime } from "effect"
-import { Authenticated } from "../services/CurrentUser.js"
 import * as BetterAuth from "../layers/BetterAuth.js"
-import * as CacheKv from "../layers/CacheKv.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
 import * as MailerOutbox from "../layers/MailerOutbox.js"
@@ -20,85 +18,65 @@ import * as MailerResend from "../layers/MailerResend.js"
 import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
 import * as RateLimiterDurableObject from "../layers/RateLimiterDurableObject.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
-import * as SessionIndexD1 from "../layers/SessionIndexD1.js"
-import * as SessionStoreKv from "../layers/SessionStoreKv.js"
+import * as Services from "../layers/Services.js"
 import { BackgroundTasks } from "../services/BackgroundTasks.js"
-import { Auth } from "../services/Auth.js"
-import { AuthGuard } from "../services/AuthGuard.js"
-import { Cache } from "../services/Cache.js"
-import { Database } from "../services/Database.js"
-import { Kv } from "../services/Kv.js"
+import type { Authenticated } from "../services/CurrentUser.js"
+import type { Kv } from "../services/Kv.js"
 import { Mailer, Outbox } from "../services/Mailer.js"
 import { describePolicy, RateLimiter } from "../services/RateLimiter.js"
 import type { RateLimiterService } from "../services/RateLimiter.js"
-import { SessionIndex } from "../services/SessionIndex.js"
-import { SessionConfig, SessionStore } from "../services/SessionStore.js"
+import { withRequestScheduler } from "../services/RequestScheduler.js"
 import { Tracing } from "../services/Tracing.js"
 import { TrustedOrigins } from "../services/TrustedOrigins.js"
-import { Api } from "./Api.js"
+import type * as Action from "./Action.js"
+import * as Api from "./Api.js"
+import * as AttemptGuardRules from "./AttemptGuardRules.js"
+import * as AuthRoute from "./AuthRoute.js"
 import type { AppConfig, MailerConfig, RateLimiterChoice } from "./Config.js"
-import { DevOutboxRouteLive } from "./DevOutbox.js"
-import * as Cors from "./Cors.js"
-import { isolated, runPromise } from "../services/Isolated.js"
-import * as AuthGuardLive from "./AuthGuardLive.js"
-import { bufferBody, defaultMaxBodyBytes, refusal } from "./BodyLimit.js"
-import * as JsonErrors from "./JsonErrors.js"
-import * as Observability from "./Observability.js"
+import * as DevOutbox from "./DevOutbox.js"
+import { readableDecodeErrors, toJsonError } from "./ErrorResponses.js"
+import * as Handlers from "./Handlers.js"
+import * as BodyLimit from "./middleware/BodyLimit.js"
+import * as Cors from "./middleware/Cors.js"
+import * as RateLimit from "./middleware/RateLimit.js"
+import * as RequestLog from "./middleware/RequestLog.js"
 import * as OpenApiRoute from "./OpenApiRoute.js"
-import * as RateLimit from "./RateLimit.js"
-import { Authentication, authenticateAuthorization } from "./Authentication.js"
-import * as Direct from "./Direct.js"
-import { BetterAuthRoutes, directHandlers, MetricsRouteLive, RoutesLive } from "./Routes.js"
+import { RateLimitRules, rulePolicies } from "./ratelimit/Rules.js"
+import type { RateLimitRule, RateLimitSettings } from "./ratelimit/Rules.js"
 
-export interface AppOptions extends AppConfig {
-  /** Replaces the default rate-limit rules (`RateLimit.RateLimitRules.layer({...})`). */
-  readonly rateLimits?: Layer.Layer<RateLimit.RateLimitRules>
+export interface AppOptions<Actions extends ReadonlyArray<Action.Any> = ReadonlyArray<Action.Any>> extends AppConfig {
+  /** The custom actions the worker serves, in its protected `actions` group. Default none. */
+  readonly actions?: Actions
+  /** The rate-limit rules and whether `X-Forwarded-For` is trusted; default `RateLimitRules.defaults`. */
+  readonly rateLimits?: RateLimitSettings
   /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
   readonly tracing?: boolean
-  /**
-   * Answer the API's plain GET endpoints without the platform's router (`Direct`), and Better
-   * Auth's routes as plain promise code (`BetterAuthRoutes.answer`); on by default. Off, every
-   * request takes the platform's path and `BetterAuthRoutes.respond`, as the comparison tests do.
-   */
-  readonly direct?: boolean
 }
-
-/** The `Mailer` the configuration names, and the `Outbox` that reads it (empty but for the outbox). */
-const mailerServices = (config: MailerConfig) =>
-  config._tag === "Outbox"
-    ? MailerOutbox.make()
-    : Effect.succeed({
-      mailer: MailerResend.make({ from: config.from, apiKey: config.apiKey }),
-      outbox: Outbox.of({ messages: Effect.succeed([]) })
-    })
 
 /** The `Mailer` the configuration names; the outbox also provides the `Outbox` that reads it. */
 export const mailerLayer = (config: MailerConfig): Layer.Layer<Mailer | Outbox> =>
-  Layer.effectContext(
-    Effect.map(mailerServices(config), ({ mailer, outbox }) => Context.make(Mailer, mailer).pipe(Context.add(Outbox, outbox)))
-  )
+  config._tag === "Outbox"
+    ? MailerOutbox.layer
+    : Layer.merge(MailerResend.layer({ from: config.from, apiKey: config.apiKey }), Layer.succeed(Outbox, { messages: Effect.succeed([]) }))
 
 /**
  * The rate limiter the configuration chooses, checked against the rules it will count: a policy
  * the backend cannot count stops the worker at start-up (building the runtime fails) with the
  * rule named, never a wrong count later.
  */
-const makeRateLimiter = (
-  choice: RateLimiterChoice,
-  rules: ReadonlyArray<RateLimit.RateLimitRule>
-): Effect.Effect<RateLimiterService, never, Kv> => {
+const makeRateLimiter = (choice: RateLimiterChoice, rules: ReadonlyArray<RateLimitRule>): Effect.Effect<RateLimiterService, never, Kv> => {
   switch (choice.backend) {
     case "durable-object":
       return Effect.sync(() => RateLimiterDurableObject.make(choice.namespace))
     case "binding": {
-      const planned = RateLimiterBinding.plan(RateLimit.rulePolicies(rules), Object.fromEntries(choice.bindings))
+      const planned = RateLimiterBinding.plan(rulePolicies(rules), Object.fromEntries(choice.bindings))
       // Windows a binding cannot count (an hourly budget) are counted in KV.
       return planned._tag === "Left"
         ? Effect.die(new Error(planned.left.join("\n")))
         : Effect.map(RateLimiterKv.make, (longerWindows) => RateLimiterBinding.make(planned.right, longerWindows))
     }
     case "kv": {
-      const sliding = RateLimit.rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")
+      const sliding = rulePolicies(rules).filter(({ policy }) => policy.algorithm === "sliding-window")
       return sliding.length > 0
         ? Effect.die(
           new Error(sliding.map(({ policy, rule }) =>
@@ -110,178 +88,116 @@ const makeRateLimiter = (
   }
 }
 
-/** The rate limiter the configuration chooses (see `makeRateLimiter`), over `kv`. */
-export const rateLimiterLayer = (
-  choice: RateLimiterChoice,
-  kv: Layer.Layer<Kv>
-): Layer.Layer<RateLimiter, never, RateLimit.RateLimitRules> =>
-  Layer.effect(RateLimiter, Effect.flatMap(RateLimit.RateLimitRules, ({ rules }) => makeRateLimiter(choice, rules))).pipe(
-    Layer.provide(kv)
+/** The rate limiter the configuration chooses (see `makeRateLimiter`). */
+export const rateLimiterLayer = (choice: RateLimiterChoice, rules: ReadonlyArray<RateLimitRule>): Layer.Layer<RateLimiter, never, Kv> =>
+  Layer.effect(RateLimiter, makeRateLimiter(choice, rules))
+
+/** The settings every request reads: the rules, the trusted origins, the mailer, tracing. */
+export const settingsLayer = (options: Pick<AppOptions, "rateLimits" | "baseURL" | "trustedOrigins" | "mailer" | "tracing">) =>
+  Layer.mergeAll(
+    Layer.succeed(RateLimitRules, options.rateLimits ?? RateLimitRules.defaults),
+    TrustedOrigins.layer({ baseURL: options.baseURL, origins: options.trustedOrigins }),
+    mailerLayer(options.mailer),
+    Layer.succeed(Tracing, { enabled: options.tracing === true })
   )
 
-/** What `servicesLayer` provides: every service a handler may use. */
-export type Services =
-  | Kv
-  | SessionConfig
-  | SessionStore
-  | Auth
-  | RateLimiter
-  | Cache
-  | Database
-  | Mailer
-  | Outbox
-  | TrustedOrigins
-  | RateLimit.RateLimitRules
-  | Tracing
+/** Every service a handler may use, over the worker's bindings, with Better Auth as the provider. */
+export const servicesLayer = (options: AppOptions) => {
+  const rules = options.rateLimits ?? RateLimitRules.defaults
+  const services = Services.layer({
+    kv: KvBinding.layer(options.kv),
+    database: DatabaseD1.layer(options.db),
+    rateLimiter: rateLimiterLayer(options.rateLimiter ?? { backend: "kv" }, rules.rules),
+    sessionIndex: true,
+    session: { expiresIn: options.sessionExpiresIn, updateAge: options.sessionUpdateAge }
+  })
+  const betterAuthConfig = Layer.succeed(BetterAuth.BetterAuthConfig, {
+    database: options.db,
+    secret: options.secret,
+    baseURL: options.baseURL,
+    passkey: options.passkey,
+    emailVerification: options.emailVerification,
+    magicLinkSignUp: options.magicLinkSignUp,
+    trustedOrigins: options.trustedOrigins
+  })
+  const auth = BetterAuth.layer.pipe(Layer.provide([betterAuthConfig, AttemptGuardRules.layer()]))
+  return auth.pipe(Layer.provideMerge(Layer.merge(services, settingsLayer(options))))
+}
+
+/** What `servicesLayer` provides. */
+export type AppServices = Layer.Layer.Success<ReturnType<typeof servicesLayer>>
+
+/** Compiles only while the worker provides every service an action may require. */
+type Holds<T extends true> = T
+export type EveryActionServiceIsProvided = Holds<
+  [Exclude<Action.ActionServices, AppServices | Authenticated | HttpRouter.HttpRouter.Provided>] extends [never] ? true : false
+>
 
 /**
- * Every service the HTTP layer needs, over the worker's bindings, built in one effect from each
- * implementation's `make`, in the order they depend on each other: each service is built once
- * and shared, as a graph of layers would have it (one `Kv` for the session store, the limiter and
- * the cache). Not a graph of layers because of what one costs where it is built, in an isolate's
- * first request: each layer its memoisation (a lock, a deferred, a scope, a diff of the fiber's
- * state) and `Layer.mergeAll` a fiber per layer, about a millisecond each while the code is
- * cold; the profile of a cold start put most of its time there.
+ * The middleware, in one visible order, outermost first: the request's id, its log line and JSON
+ * error bodies on the way out; CORS (preflights answered here, never counted); the body limit; the
+ * rate limit per client address. Then the router: the API's endpoints (input errors made readable
+ * before they are encoded, `apiMiddleware`), Better Auth's routes, the OpenAPI document and the
+ * development routes.
  */
-export const servicesLayer = (config: AppOptions): Layer.Layer<Services> =>
-  Layer.scopedContext(Effect.gen(function*() {
-    const rules = config.rateLimits === undefined
-      ? Context.make(RateLimit.RateLimitRules, RateLimit.RateLimitRules.defaults)
-      : yield* Layer.build(config.rateLimits)
-    const base = Context.make(Kv, KvBinding.make(config.kv)).pipe(
-      Context.add(SessionConfig, { ...SessionConfig.defaults, expiresIn: config.sessionExpiresIn, updateAge: config.sessionUpdateAge }),
-      Context.add(Database, DatabaseD1.make(config.db)),
-      Context.add(TrustedOrigins, TrustedOrigins.make({ baseURL: config.baseURL, origins: config.trustedOrigins })),
-      Context.merge(rules)
-    )
-    const sessionIndex = yield* Effect.provide(SessionIndexD1.make, base)
-    const sessionStore = yield* Effect.provide(SessionStoreKv.make, Context.add(base, SessionIndex, sessionIndex))
-    const rateLimiter = yield* Effect.provide(
-      makeRateLimiter(config.rateLimiter ?? { backend: "kv" }, Context.get(rules, RateLimit.RateLimitRules).rules),
-      base
-    )
-    const guard = yield* Effect.provide(AuthGuardLive.make(), Context.add(base, RateLimiter, rateLimiter))
-    const { mailer, outbox } = yield* mailerServices(config.mailer)
-    const services = base.pipe(
-      Context.add(SessionStore, sessionStore),
-      Context.add(RateLimiter, rateLimiter),
-      Context.add(Mailer, mailer),
-      Context.add(Outbox, outbox)
-    )
-    const auth = yield* Effect.provide(
-      BetterAuth.make,
-      services.pipe(
-        Context.add(AuthGuard, guard),
-        Context.add(BetterAuth.BetterAuthConfig, {
-          database: config.db,
-          secret: config.secret,
-          baseURL: config.baseURL,
-          passkey: config.passkey,
-          emailVerification: config.emailVerification,
-          magicLinkSignUp: config.magicLinkSignUp,
-          trustedOrigins: config.trustedOrigins
-        })
-      )
-    )
-    const cache = yield* Effect.provide(CacheKv.make, base)
-    return services.pipe(
-      Context.add(Auth, auth),
-      Context.add(Cache, cache),
-      Context.merge(config.tracing ? Context.make(Tracing, { enabled: true }) : Context.empty())
-    ) as Context.Context<Services>
-  }))
+const withMiddleware = (maxBodyBytes: number) =>
+  Effect.map(Effect.all([Cors.make, RateLimit.make]), ([cors, rateLimit]) => <R>(app: HttpApp.Default<never, R>) =>
+    RequestLog.middleware(toJsonError)(cors(BodyLimit.middleware(maxBodyBytes)(rateLimit(app)))))
 
-/**
- * The middleware, in one visible order, outermost first: request id, access log and JSON error
- * bodies on the way out; CORS (preflights answered here, never counted); rate limiting; input
- * errors in plain words. Then the router.
- */
-export const middlewareLayer = HttpApiBuilder.middleware(
-  Effect.map(
-    Effect.all([Cors.make, RateLimit.make]),
-    ([cors, rateLimit]) => (app: HttpApp.Default): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
-      Observability.middleware(JsonErrors.toJsonError)(cors.middleware(rateLimit(JsonErrors.plainDecodeErrors(app))))
-  ),
-  { withContext: true }
-)
+/** Inside the router, where the API's errors are still values: input errors made readable. */
+const apiMiddleware = HttpApiBuilder.middleware(readableDecodeErrors)
 
-export const apiLayer = (options: { readonly exposeMetrics: boolean; readonly mailer: MailerConfig }) =>
-  OpenApiRoute.layer({ path: "/openapi.json" }).pipe(
-    Layer.provideMerge(HttpApiBuilder.api(Api).pipe(Layer.provide([RoutesLive, middlewareLayer]))),
-    Layer.provideMerge(options.exposeMetrics ? MetricsRouteLive : Layer.empty),
-    Layer.provideMerge(options.mailer._tag === "Outbox" ? DevOutboxRouteLive : Layer.empty)
-  )
+/** The routes: the API's endpoints, Better Auth's, the OpenAPI document and the development routes. */
+const routesLayer = <Actions extends ReadonlyArray<Action.Any>>(options: HandlerOptions<Actions>) => {
+  const actions = options.actions ?? ([] as unknown as Actions)
+  const api = Api.make(actions)
+  return Layer.mergeAll(
+    AuthRoute.layer,
+    OpenApiRoute.layer({ path: "/openapi.json" }),
+    options.exposeMetrics ? Handlers.metricsRoute : Layer.empty,
+    options.mailer._tag === "Outbox" ? DevOutbox.layer : Layer.empty
+  ).pipe(Layer.provideMerge(HttpApiBuilder.api(api).pipe(Layer.provide([Handlers.layer(api, actions), apiMiddleware]))))
+}
 
 /**
  * No per-request HTTP server span: with no tracer installed it only costs (URL parsing, header
  * redaction, span attributes). Installing an OpenTelemetry tracer? Drop this layer to get them back,
- * and set `tracing` for the services' own spans (SessionStore, RateLimiter, Cache, Auth).
+ * and set `tracing` for the services' own spans.
  */
 const withoutHttpSpans = Layer.scopedDiscard(Effect.locallyScoped(HttpMiddleware.currentTracerDisabledWhen, () => true))
 
-/** `Direct` over the runtime's services: the rate-limit rules and trusted origins it was built with. */
-const makeDirect = (runtime: Runtime.Runtime<RateLimit.RateLimitRules | TrustedOrigins | Auth | SessionStore>) => {
-  const { rules } = Context.get(runtime.context, RateLimit.RateLimitRules)
-  const trusted = Context.get(runtime.context, TrustedOrigins)
-  return Direct.make(runtime, Api, directHandlers, {
-    rateLimited: (path) => RateLimit.matchRule(rules, RateLimit.normalizeEndpoint(path)) !== undefined,
-    answerHeaders: Cors.answerHeaders(trusted),
-    security: [{ tag: Authentication, provides: Authenticated, failure: Authentication.failure, run: authenticateAuthorization }]
-  })
-}
+/** What the app is built from besides its services: its routes and how requests are read. */
+export type HandlerOptions<Actions extends ReadonlyArray<Action.Any>> =
+  & Pick<AppOptions<Actions>, "actions" | "exposeMetrics" | "mailer" | "maxBodyBytes">
 
 /**
- * A `fetch` handler for the whole worker. Every layer is synchronous, so the runtime is built at
- * once, inside the call that creates the handler, and no request ever awaits a promise another
- * request created.
- *
- * The router (the `HttpApi` app with its middleware and the OpenAPI route) is built by the first
- * request that needs it, in the same synchronous way: the direct routes and the auth routes answer
- * over the services alone, and building the router was half of a cold start's CPU. Everything that
- * can fail at start-up (the configuration, the rate limiter against its rules) is in the services,
- * built at once.
+ * A `fetch` handler for the whole app over `services` (the worker's: `servicesLayer`; a test's:
+ * `TestApp`). Every layer is synchronous, so the runtime is built at once, inside the call that
+ * creates the handler, and no request ever awaits a promise another request created. Each request
+ * is one fiber, on a scheduler of its own (`RequestScheduler`).
  */
-export const makeWebHandler = (config: AppOptions) => {
+export const handlerOver = <Actions extends ReadonlyArray<Action.Any>>(options: HandlerOptions<Actions>, services: Layer.Layer<AppServices>) => {
   const scope = Effect.runSync(Scope.make())
-  const build = <A>(layer: Layer.Layer<A>) => Effect.runSync(Scope.extend(Layer.toRuntime(layer), scope))
-  const settings = Layer.mergeAll(Observability.loggerLayer, withoutHttpSpans, config.tracing ? Tracing.enabled : Layer.empty)
-  const runtime = build(
-    Layer.mergeAll(settings, BetterAuthRoutes.layer).pipe(
-      Layer.provideMerge(servicesLayer(config).pipe(Layer.provide(Observability.loggerLayer)))
-    )
+  const layer = Layer.mergeAll(routesLayer(options), withoutHttpSpans).pipe(
+    Layer.provideMerge(Layer.mergeAll(HttpServer.layerContext, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer)),
+    Layer.provideMerge(services),
+    Layer.provideMerge(RequestLog.loggerLayer)
   )
-  let routed: ((request: Request, context?: Context.Context<BackgroundTasks>) => Promise<Response>) | undefined
-  const handle = (request: Request, context?: Context.Context<BackgroundTasks>): Promise<Response> => {
-    if (routed === undefined) {
-      const routerRuntime = build(
-        Layer.mergeAll(apiLayer(config), HttpServer.layerContext, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, settings)
-          .pipe(Layer.provideMerge(Layer.succeedContext(runtime.context)))
-      )
-      const app = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, routerRuntime))
-      routed = HttpApp.toWebHandlerRuntime(routerRuntime)(isolated(app))
-    }
-    return routed(request, context)
-  }
-  const authRoutes = Context.get(runtime.context, BetterAuthRoutes)
-  const maxBodyBytes = config.maxBodyBytes ?? defaultMaxBodyBytes
-  const direct = config.direct === false ? Object.assign(() => undefined, { paths: [] }) : makeDirect(runtime)
+  // What the actions' handlers require was checked where each was made (`Action.make`: only the
+  // services above), which their list's type no longer says.
+  const complete = layer as Layer.Layer<Layer.Layer.Success<typeof layer>>
+  const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(complete), scope))
+  const middleware = Effect.runSync(Effect.provide(withMiddleware(options.maxBodyBytes ?? BodyLimit.defaultMaxBodyBytes), runtime))
+  const router = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
+  const handle = HttpApp.toWebHandlerRuntime(runtime)(withRequestScheduler(middleware(router)))
   return {
-    /** Answers `request`; background work (e.g. cache refreshes) is kept alive by `ctx.waitUntil`. */
-    handler: (received: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> => {
-      const answer = (request: Request) =>
-        authRoutes.matches(request.url)
-          ? (config.direct === false ? runPromise(runtime, authRoutes.respond(request)) : authRoutes.answer(request, runtime))
-          : handle(request, ctx ? Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx)) : undefined)
-      // Most requests (GET, HEAD, OPTIONS) have no body: nothing to read, no promise to wait on.
-      if (received.body === null) return direct(received, ctx) ?? answer(received)
-      return bufferBody(received, maxBodyBytes).then((buffered) => {
-        if (buffered._tag === "Buffered") return answer(buffered.request)
-        const refused = refusal(buffered, maxBodyBytes, Observability.requestIdOf({ "cf-ray": received.headers.get("cf-ray") ?? undefined }))
-        return received.headers.has("origin") ? runPromise(runtime, authRoutes.withCors(received, refused)) : refused
-      })
-    },
-    /** The paths answered without the router (`GET`, spelled exactly so). */
-    directPaths: direct.paths,
+    /** Answers `request`; background work (mail, cache refreshes) is kept alive by `ctx.waitUntil`. */
+    handler: (request: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> =>
+      handle(request, ctx === undefined ? undefined : Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx))),
     dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }
+
+/** The worker's `fetch` handler: the app over `servicesLayer(options)`. */
+export const makeWebHandler = <Actions extends ReadonlyArray<Action.Any>>(options: AppOptions<Actions>) =>
+  handlerOver(options, servicesLayer(options))

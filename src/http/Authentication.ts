@@ -15,13 +15,13 @@ import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Effect, Layer, Option, Schema } from "effect"
-import { Auth, bearerCredential } from "../services/Auth.js"
+import { AuthProvider, bearerCredential } from "../services/AuthProvider.js"
 import { Authenticated } from "../services/CurrentUser.js"
 import { SessionStore } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
-import { ServiceUnavailable, Unauthorized } from "./Errors.js"
+import { ServiceUnavailable, Unauthorized } from "./ApiErrors.js"
 
-export { bearerCredential } from "../services/Auth.js"
+export { bearerCredential } from "../services/AuthProvider.js"
 
 const unauthorized = (error: string) => Effect.fail(new Unauthorized({ error }))
 
@@ -31,7 +31,7 @@ export const authenticateAuthorization = (authorization: string | undefined) => 
   if (Option.isNone(credential)) {
     return yield* unauthorized(authorization === undefined ? "Missing bearer token" : "Malformed authorization header")
   }
-  const auth = yield* Auth
+  const auth = yield* AuthProvider
   const token = yield* auth.sessionToken(credential.value)
   if (Option.isNone(token)) return yield* unauthorized("Invalid bearer token")
 
@@ -80,7 +80,7 @@ export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("edg
   static readonly layer = Layer.effect(
     Authentication,
     Effect.gen(function*() {
-      const services = yield* Effect.context<Auth | SessionStore>()
+      const services = yield* Effect.context<AuthProvider | SessionStore>()
       const run = Effect.provide(authenticate, services)
       return Authentication.of({ bearer: () => run })
     })

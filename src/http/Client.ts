@@ -12,7 +12,8 @@ import * as HttpApiClient from "@effect/platform/HttpApiClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Effect } from "effect"
-import { Api } from "./Api.js"
+import type * as HttpApi from "@effect/platform/HttpApi"
+import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 
 export interface ClientOptions {
   /** The worker's origin, e.g. `https://auth.example.com`. */
@@ -25,9 +26,13 @@ export interface ClientOptions {
   readonly fetch?: typeof globalThis.fetch | undefined
 }
 
-export const make = (options: ClientOptions) => {
+/** The typed client of `api` (`Api.make(actions)`, the same value the worker serves). */
+export const make = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
+  api: HttpApi.HttpApi<Id, Groups, E, R>,
+  options: ClientOptions
+) => {
   const { baseUrl, fetch, headers, token } = options
-  const client = HttpApiClient.make(Api, {
+  const client = HttpApiClient.make(api, {
     baseUrl,
     transformClient: HttpClient.mapRequest((request) => {
       const withHeaders = headers ? HttpClientRequest.setHeaders(request, headers) : request

@@ -5,10 +5,8 @@
  * @module
  */
 import { Duration, Either, ParseResult, Redacted, Schema } from "effect"
-import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
 import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
-import { defaultRules, rulePolicies } from "./RateLimit.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
 
 /** The bindings and variables `wrangler.toml` and `wrangler secret put` give the worker. */
@@ -113,8 +111,7 @@ const readRateLimiter = (env: Readonly<Record<string, unknown>>, problems: Array
       for (const [name, value] of Object.entries(env)) {
         if (/^RATE_LIMIT_\d+_PER_\d+S$/.test(name) && hasMethods(value, "limit")) bindings.set(name, value as RateLimitBinding)
       }
-      const planned = RateLimiterBinding.plan(rulePolicies(defaultRules), Object.fromEntries(bindings))
-      if (Either.isLeft(planned)) problems.push(...planned.left)
+      // Whether they are the ones the rules need is checked with the rules, when the worker is built.
       return { backend: "binding", bindings }
     }
     default:

@@ -13,11 +13,11 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"
 import { Outbox } from "../services/Mailer.js"
 import { isLoopback } from "../services/TrustedOrigins.js"
-import { jsonError } from "./JsonErrors.js"
+import { jsonError } from "./ErrorResponses.js"
 
 export const path = "/dev/outbox"
 
-export const DevOutboxRouteLive = HttpApiBuilder.Router.use((router) =>
+export const layer = HttpApiBuilder.Router.use((router) =>
   Effect.flatMap(Outbox, (outbox) =>
     router.get(
       path,

@@ -16,6 +16,6 @@
 export { betterAuth } from "better-auth"
 export { passkey } from "@better-auth/passkey"
 export { APIError, createAuthMiddleware, getAuthoritativeSessionFromCtx, isAPIError, router } from "better-auth/api"
-export { runWithAdapter } from "@better-auth/core/context"
+export { defineRequestState, runWithAdapter, runWithRequestState } from "@better-auth/core/context"
 export { bearer, magicLink } from "better-auth/plugins"
 export { withClientErrors } from "./D1ClientErrors.js"

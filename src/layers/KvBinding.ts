@@ -9,9 +9,8 @@
  */
 import { Effect, Layer, Option } from "effect"
 import { Kv, KvError } from "../services/Kv.js"
-import type { KvBackend, KvErrorReason, KvListKey, KvOperation } from "../services/Kv.js"
-import { make as makeKv } from "../services/KvMake.js"
-import type { KvPlainBackend } from "../services/KvMake.js"
+import type { KvErrorReason, KvListKey, KvOperation } from "../services/Kv.js"
+import * as KvBackend from "../services/KvBackend.js"
 import { kvFailedMessage } from "../services/KvValidation.js"
 
 const reasonOf = (status: number, text: string): KvErrorReason => {
@@ -32,12 +31,8 @@ const reasonOf = (status: number, text: string): KvErrorReason => {
   return "Unavailable"
 }
 
-/**
- * Maps what a binding threw to a `KvError`, keeping KV's own message where it gave one; a
- * `KvError` (from a call already mapped, see `plainCall`) is kept as it is.
- */
+/** Maps what a binding threw to a `KvError`, keeping KV's own message where it gave one. */
 export const fromBindingError = (operation: KvOperation, cause: unknown): KvError => {
-  if (cause instanceof KvError) return cause
   const text = cause instanceof Error ? cause.message : String(cause)
   const parsed = /^KV [A-Z_]+ failed: (\d{3}) (.*)$/s.exec(text)
   return new KvError({
@@ -51,40 +46,17 @@ export const fromBindingError = (operation: KvOperation, cause: unknown): KvErro
 const call = <A>(operation: KvOperation, f: () => Promise<A>) =>
   Effect.tryPromise({ try: f, catch: (cause) => fromBindingError(operation, cause) })
 
-/** `f()`, its rejection (or a throw) as a `KvError`. */
-const plainCall = <A>(operation: KvOperation, f: () => Promise<A>): Promise<A> => {
-  try {
-    return f().catch((cause: unknown) => Promise.reject(fromBindingError(operation, cause)))
-  } catch (cause) {
-    return Promise.reject(fromBindingError(operation, cause))
-  }
-}
-
 const readOptions = (cacheTtl: Option.Option<number>) =>
   Option.match(cacheTtl, { onNone: () => ({}), onSome: (cacheTtl) => ({ cacheTtl }) })
 
-/**
- * The binding's single read and write as promises: the `plain` face the hot paths use (see
- * `KvMake.plain`), and what the Effect backend's `get` and `put` run.
- */
-const plainBackend = (binding: KVNamespace): KvPlainBackend => ({
-  get: (key, { cacheTtl }) =>
-    plainCall("get", () => binding.getWithMetadata(key, { type: "text", ...readOptions(cacheTtl) })).then(({ metadata, value }) =>
-      value === null ? Option.none() : Option.some({ value, metadata: Option.fromNullable(metadata as unknown) })),
-  put: (key, value, { expiration, expirationTtl, metadataJson }) =>
-    plainCall("put", () =>
-      binding.put(key, value, {
-        ...Option.match(expirationTtl, { onNone: () => ({}), onSome: (expirationTtl) => ({ expirationTtl }) }),
-        ...Option.match(expiration, { onNone: () => ({}), onSome: (expiration) => ({ expiration }) }),
-        ...Option.match(metadataJson, { onNone: () => ({}), onSome: (json) => ({ metadata: JSON.parse(json) as unknown }) })
-      }))
-})
-
 /** A Kv over `binding`. */
 export const make = (binding: KVNamespace): Kv["Type"] => {
-  const plain = plainBackend(binding)
-  const backend: KvBackend = {
-    get: (key, options) => call("get", () => plain.get(key, options)),
+  const backend: KvBackend.KvBackend = {
+    get: (key, { cacheTtl }) =>
+      Effect.map(
+        call("get", () => binding.getWithMetadata(key, { type: "text", ...readOptions(cacheTtl) })),
+        ({ metadata, value }) => (value === null ? Option.none() : Option.some({ value, metadata: Option.fromNullable(metadata as unknown) }))
+      ),
 
     getMany: (keys, { cacheTtl }) =>
       Effect.map(call("get", () => binding.get(keys as Array<string>, { type: "text", ...readOptions(cacheTtl) })), (found) => {
@@ -93,7 +65,13 @@ export const make = (binding: KVNamespace): Kv["Type"] => {
         return result
       }),
 
-    put: (key, value, options) => call("put", () => plain.put(key, value, options)),
+    put: (key, value, { expiration, expirationTtl, metadataJson }) =>
+      call("put", () =>
+        binding.put(key, value, {
+          ...Option.match(expirationTtl, { onNone: () => ({}), onSome: (expirationTtl) => ({ expirationTtl }) }),
+          ...Option.match(expiration, { onNone: () => ({}), onSome: (expiration) => ({ expiration }) }),
+          ...Option.match(metadataJson, { onNone: () => ({}), onSome: (json) => ({ metadata: JSON.parse(json) as unknown }) })
+        })),
 
     delete: (key) => call("delete", () => binding.delete(key)),
 
@@ -115,7 +93,7 @@ export const make = (binding: KVNamespace): Kv["Type"] => {
         }
       )
   }
-  return makeKv(backend, plain)
+  return KvBackend.make(backend)
 }
 
 /** Kv over the given binding. */

@@ -11,7 +11,7 @@
  */
 import { Effect, Layer } from "effect"
 import { Kv } from "../services/Kv.js"
-import { make as makeKv } from "../services/KvMake.js"
+import * as KvBackend from "../services/KvBackend.js"
 import { backend, makeStore } from "./KvMemoryStore.js"
 import type { StoreOptions } from "./KvMemoryStore.js"
 
@@ -23,7 +23,7 @@ export type KvMemoryOptions = StoreOptions
 export const make = (options: KvMemoryOptions = {}): Effect.Effect<Kv["Type"]> =>
   Effect.sync(() => {
     const store = makeStore()
-    return makeKv(backend(store, options, { lookup: store.live, written: () => {} }))
+    return KvBackend.make(backend(store, options, { lookup: store.live, written: () => {} }))
   })
 
 /** An in-memory Kv: a fresh, empty store each time the layer is built. */

@@ -8,7 +8,8 @@
  */
 import { Clock, Effect, Option } from "effect"
 import { KvError } from "../services/Kv.js"
-import type { KvBackend, KvBackendGetOptions, KvBackendPutOptions, KvListKey, KvValueWithMetadata } from "../services/Kv.js"
+import type { KvBackendGetOptions, KvBackendPutOptions, KvListKey, KvValueWithMetadata } from "../services/Kv.js"
+import type { KvBackend } from "../services/KvBackend.js"
 import { bulkResultTooLarge, maxBulkResultLength, wtf8Encode } from "../services/KvValidation.js"
 
 export interface Entry {

@@ -25,7 +25,7 @@
  */
 import { Context, Data, Effect, Layer, Option } from "effect"
 import type { KvService } from "../services/Kv.js"
-import { make as makeKv } from "../services/KvMake.js"
+import * as KvBackend from "../services/KvBackend.js"
 import { KvLimits } from "../services/KvValidation.js"
 import { backend, isLive, makeStore } from "./KvMemoryStore.js"
 import type { Entry, StoreOptions } from "./KvMemoryStore.js"
@@ -74,7 +74,7 @@ export const make = (options: KvReplicatedOptions): Effect.Effect<KvReplicatedSe
         now < cached.until && Option.match(cached.entry, { onNone: () => true, onSome: (entry) => isLive(entry, now) })
       views.set(
         location,
-        makeKv(backend(store, options, {
+        KvBackend.make(backend(store, options, {
           lookup: (key, now, { cacheTtl }) => {
             const cached = cache.get(key)
             if (cached !== undefined && fresh(cached, now)) return cached.entry

@@ -9,7 +9,7 @@
  * holds a handful of rows, and a hot key (one attacker) slows only itself. An alarm deletes a
  * bucket's state once its windows have ended, so idle buckets cost no storage.
  *
- * The counting itself is `services/RateLimitCounter` (fixed or sliding window, as the policy
+ * The counting itself is `services/RateLimitWindows` (fixed or sliding window, as the policy
  * says), on Effect's Clock: tests drive it with `TestClock`, in Node (`layerMemory`) or inside the
  * object (`RateLimiterObject.count`).
  *
@@ -19,8 +19,8 @@
  * @module
  */
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
-import { consume, CounterState } from "../services/RateLimitCounter.js"
-import type { CounterStorage, Counted } from "../services/RateLimitCounter.js"
+import { consume, CounterState } from "../services/RateLimitWindows.js"
+import type { CountOutcome, CounterStorage } from "../services/RateLimitWindows.js"
 import { RateLimiter, RateLimiterError } from "../services/RateLimiter.js"
 import type { RateLimitPolicy, RateLimiterService } from "../services/RateLimiter.js"
 import { traced } from "../services/Tracing.js"
@@ -89,7 +89,7 @@ export class RateLimiterObject implements DurableObject {
   }
 
   /** Counts one request under `policy` at the Clock's time. */
-  count(policy: RateLimitPolicy): Effect.Effect<Counted> {
+  count(policy: RateLimitPolicy): Effect.Effect<CountOutcome> {
     return consume(this.#storage, policy)
   }
 

@@ -16,13 +16,12 @@
  * @module
  */
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
-import { Kv, KvError, storeFailureReason } from "../services/Kv.js"
+import { Kv, storeFailureReason } from "../services/Kv.js"
+import type { KvError } from "../services/Kv.js"
 import type { KvPutOptions, KvValueWithMetadata } from "../services/Kv.js"
-import * as KvMake from "../services/KvMake.js"
-import { runPromise } from "../services/Isolated.js"
 import { ttlCovering } from "../services/KvValidation.js"
-import { currentWindow, plainConsume, RateLimiter, RateLimiterError } from "../services/RateLimiter.js"
-import type { ConsumePlain, RateLimitDecision, RateLimitPolicy } from "../services/RateLimiter.js"
+import { currentWindow, RateLimiter, RateLimiterError } from "../services/RateLimiter.js"
+import type { RateLimitDecision, RateLimitPolicy } from "../services/RateLimiter.js"
 import { traced } from "../services/Tracing.js"
 
 const WindowMetadata = Schema.Struct({ windowStart: Schema.Number, windowMillis: Schema.Number })
@@ -120,8 +119,7 @@ export const make = Effect.gen(function*() {
   /**
    * The count of one request, without I/O: its place is reserved (or refused) here, synchronously,
    * before anything is read. Either the decision is already made (the window is spent here), or it
-   * waits on one read of the bucket (`settle`). Each comes with the write it owes KV, if any. The
-   * Effect `consume` and the plain one (`PlainFace`) drive the same steps.
+   * waits on one read of the bucket (`settle`). Each comes with the write it owes KV, if any.
    */
   const begin = (key: string, policy: RateLimitPolicy, now: number): Step => {
     const window = currentWindow(policy, now)
@@ -183,32 +181,7 @@ export const make = Effect.gen(function*() {
       })
     }).pipe(Effect.mapError(toLimiterError), traced("RateLimiter.consume"))
 
-  // The same count as plain promise code over the same Kv, for the auth routes (see `PlainFace`).
-  const runtime = yield* Effect.runtime<never>()
-  const clock = yield* Effect.clock
-  const kvPlain = KvMake.plain(kv, runtime)
-  const runHere = (effect: Effect.Effect<void>) => runPromise(runtime, effect)
-  const putPlain = (write: PendingWrite) => kvPlain.put(write.key, write.value, write.options)
-  const consumePlain: ConsumePlain = async (key, policy, run = runHere) => {
-    if (policy.algorithm === "sliding-window") return runPromise(runtime, consume(key, policy))
-    const now = clock.unsafeCurrentTimeMillis()
-    const step = begin(key, policy, now)
-    if (step._tag === "Decided") {
-      if (step.write !== undefined) {
-        await putPlain(step.write).catch((error: unknown) => (error instanceof KvError ? run(notRecorded(error)) : Promise.reject(error)))
-      }
-      return step.decision
-    }
-    try {
-      const { decision, write } = step.settle(await kvPlain.getWithMetadata(step.kvKey))
-      if (write !== undefined) await putPlain(write)
-      return decision
-    } catch (error) {
-      throw error instanceof KvError ? toLimiterError(error) : error
-    }
-  }
-
-  return plainConsume.attach(RateLimiter.of({ consume }), consumePlain)
+  return RateLimiter.of({ consume })
 })
 
 /** The rate limiter over the Kv in context. Its in-isolate state lives as long as the layer. */

@@ -8,14 +8,13 @@
  * @module
  */
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
-import { Kv, KvError, storeFailureReason } from "../services/Kv.js"
+import { Kv, storeFailureReason } from "../services/Kv.js"
+import type { KvError } from "../services/Kv.js"
 import type { KvValueWithMetadata } from "../services/Kv.js"
-import * as KvMake from "../services/KvMake.js"
 import { ttlCovering } from "../services/KvValidation.js"
 import {
   isRefreshDue,
   isSessionToken,
-  plainStorage,
   SessionConfig,
   SessionRecord,
   sessionKey,
@@ -48,15 +47,6 @@ export const make = Effect.gen(function*() {
   const kv = yield* Kv
   const config = yield* SessionConfig
   const index = yield* Effect.serviceOption(SessionIndex)
-  // Better Auth's storage reads, the hot path of every auth request, as promises (see `PlainFace`).
-  const clock = yield* Effect.clock
-  const kvPlain = KvMake.plain(kv, yield* Effect.runtime<never>())
-  const plainGet = (key: string): Promise<string | null> =>
-    kvPlain.getWithMetadata(storageKey(key)).then(
-      (entry) => (Option.isNone(entry) ? null : Option.getOrNull(liveValue(entry.value, clock.unsafeCurrentTimeMillis()))),
-      (error: unknown) => Promise.reject(error instanceof KvError ? toStoreError(error) : error)
-    )
-
   /** A value whose recorded expiry has not passed. */
   const readLive = (key: string) =>
     Effect.flatMap(kv.getWithMetadata(key), (entry) =>
@@ -220,7 +210,7 @@ export const make = Effect.gen(function*() {
       )
     }).pipe(Effect.mapError(toStoreError), traced("SessionStore.refresh"))
 
-  return plainStorage.attach(SessionStore.of({
+  return SessionStore.of({
     lookup,
     refresh,
     revoke: (token) => (isSessionToken(token) ? Effect.mapError(endSession(token), toStoreError) : Effect.void),
@@ -232,7 +222,7 @@ export const make = Effect.gen(function*() {
           : Effect.mapError(writeLive(storageKey(key), value, ttlSeconds), toStoreError),
       delete: (key) => Effect.mapError(isSessionToken(key) ? endSession(key) : kv.delete(storageKey(key)), toStoreError)
     }
-  }), { get: plainGet })
+  })
 })
 
 /**

@@ -25,10 +25,8 @@ import { Database, DatabaseError } from "../services/Database.js"
 import type { SqlValue } from "../services/Database.js"
 import { SessionConfig, SessionRecord, SessionStore } from "../services/SessionStore.js"
 import type { Session, SessionConfigShape, SessionStoreService, User } from "../services/SessionStore.js"
-import * as CacheKv from "./CacheKv.js"
 import * as KvMemory from "./KvMemory.js"
-import * as RateLimiterKv from "./RateLimiterKv.js"
-import * as SessionStoreKv from "./SessionStoreKv.js"
+import * as Services from "./Services.js"
 
 /** The test user's session token (32 characters, as Better Auth's). */
 export const testToken = "TestKitSessionToken0000000000000"
@@ -154,17 +152,11 @@ const signedIn = (user: User) =>
 export const layer = (options: TestKitOptions = {}) => {
   const user: User = { ...testUser, ...options.user }
   const { expiresIn, updateAge } = options.session ?? {}
-  const sessionConfig: Partial<SessionConfigShape> = {
+  const session: Partial<SessionConfigShape> = {
     ...(expiresIn === undefined ? {} : { expiresIn: Duration.decode(expiresIn) }),
     ...(updateAge === undefined ? {} : { updateAge: Duration.decode(updateAge) })
   }
-  const storage = Layer.merge(KvMemory.layer, SessionConfig.layer(sessionConfig))
-  const services = Layer.mergeAll(
-    RateLimiterKv.layer,
-    CacheKv.layer,
-    options.database ?? noDatabase,
-    BackgroundTasks.layerInline
-  )
-  const session = signedIn(user).pipe(Layer.provide(SessionStoreKv.layer))
-  return Layer.merge(services, session).pipe(Layer.provideMerge(storage))
+  // The services a worker runs on (`Services.layer`, as the worker builds them), over memory.
+  const services = Services.layer({ kv: KvMemory.layer, database: options.database ?? noDatabase, session })
+  return Layer.merge(signedIn(user), BackgroundTasks.layerInline).pipe(Layer.provideMerge(services))
 }

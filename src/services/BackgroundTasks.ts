@@ -7,7 +7,7 @@
  * @module
  */
 import { Context, Effect, Layer } from "effect"
-import { runPromise } from "./Isolated.js"
+import { runPromise } from "./RequestScheduler.js"
 
 export interface BackgroundTasksService {
   /** Starts `task` without waiting for it; its failures are the task's own business to log. */

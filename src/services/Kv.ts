@@ -4,8 +4,9 @@
  * The interface mirrors `KVNamespace`, with its results as values (`Option` for a missing key) and
  * its failures as typed errors. Two layers implement it: `layers/KvBinding` over a real
  * `KVNamespace`, and `layers/KvMemory`, an in-memory store that takes time from Effect's `Clock`
- * so `TestClock` moves expiry. Both validate input with the same code (`KvValidation`) and fail
- * with the same reasons and messages as real KV.
+ * so `TestClock` moves expiry. Both are built from their backend's primitives by `KvBackend.make`,
+ * so they validate input with the same code (`KvValidation`) and fail with the same reasons and
+ * messages as real KV.
  *
  * @module
  */
@@ -141,22 +142,6 @@ export interface KvService {
 
 /** Workers KV. Provide it with `KvBinding.layer` in a worker or `KvMemory.layer` in tests. */
 export class Kv extends Context.Tag("edge-auth-state/Kv")<Kv, KvService>() {}
-
-/**
- * What a storage backend implements: the primitive operations on input that has already been
- * validated and normalised. `make` turns it into a `KvService`, adding validation and the JSON
- * helpers, so every backend fails the same way before it is reached.
- */
-export interface KvBackend {
-  readonly get: (key: string, options: KvBackendGetOptions) => Effect.Effect<Option.Option<KvValueWithMetadata>, KvError>
-  readonly getMany: (
-    keys: ReadonlyArray<string>,
-    options: KvBackendGetOptions
-  ) => Effect.Effect<ReadonlyMap<string, Option.Option<string>>, KvError>
-  readonly put: (key: string, value: Uint8Array | string, options: KvBackendPutOptions) => Effect.Effect<void, KvError>
-  readonly delete: (key: string) => Effect.Effect<void, KvError>
-  readonly list: (options: KvBackendListOptions) => Effect.Effect<KvListResult, KvError>
-}
 
 /** Read options after validation: `cacheTtl` in whole seconds, at least 30, when given. */
 export interface KvBackendGetOptions {

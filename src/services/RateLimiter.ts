@@ -8,9 +8,6 @@
  * @module
  */
 import { Context, Duration, Effect, Schema } from "effect"
-import type { Runtime } from "effect"
-import { runPromise } from "./Isolated.js"
-import { faceKind } from "./PlainFace.js"
 
 /**
  * How a window is counted. `fixed-window` (the default): windows aligned to the epoch, the count
@@ -63,24 +60,6 @@ export interface RateLimiterService {
 }
 
 export class RateLimiter extends Context.Tag("edge-auth-state/RateLimiter")<RateLimiter, RateLimiterService>() {}
-
-/**
- * `consume` as a promise, rejecting with `RateLimiterError` (see `PlainFace`). `run` runs what the
- * count logs, in the caller's context (e.g. with its request id); by default on the limiter's own
- * runtime.
- */
-export type ConsumePlain = (
-  key: string,
-  policy: RateLimitPolicy,
-  run?: (effect: Effect.Effect<void>) => Promise<void>
-) => Promise<RateLimitDecision>
-
-/** The plain `consume` a `RateLimiterService` may carry (`RateLimiterKv`'s does). */
-export const plainConsume = faceKind<RateLimiterService, ConsumePlain>()
-
-/** `limiter`'s plain `consume`; for a limiter without one, its `consume` run on `runtime`. */
-export const consumePlainOf = (limiter: RateLimiterService, runtime: Runtime.Runtime<never>): ConsumePlain =>
-  plainConsume.of(limiter) ?? ((key, policy) => runPromise(runtime, limiter.consume(key, policy)))
 
 /** The window that `nowMillis` falls in, aligned to the epoch. */
 export const currentWindow = (policy: RateLimitPolicy, nowMillis: number) => {

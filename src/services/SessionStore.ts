@@ -10,7 +10,6 @@
  * @module
  */
 import { Context, Duration, Effect, Layer, Option, Schema } from "effect"
-import { faceKind } from "./PlainFace.js"
 
 /** The session as Better Auth stores it. Fields beyond these are kept as they are. */
 export const Session = Schema.Struct({
@@ -100,11 +99,3 @@ export interface SessionStoreService {
 }
 
 export class SessionStore extends Context.Tag("edge-auth-state/SessionStore")<SessionStore, SessionStoreService>() {}
-
-/** `storage.get` as a promise (`null` for none), rejecting with `SessionStoreError`: see `PlainFace`. */
-export interface SessionStoragePlain {
-  readonly get: (key: string) => Promise<string | null>
-}
-
-/** The plain storage face a `SessionStoreService` may carry (`SessionStoreKv`'s does). */
-export const plainStorage = faceKind<SessionStoreService, SessionStoragePlain>()

@@ -1,42 +1,20 @@
-// The API served in Node over the test kit's services, called through the typed client: route
-// behaviour (authentication before input, plain 400s, typed answers) without workerd.
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import * as HttpServer from "@effect/platform/HttpServer"
+// The whole app in Node over the test kit's services (`TestApp`), called through the typed client:
+// route behaviour (authentication before input, readable 400s, typed answers) without workerd.
 import * as OpenApi from "@effect/platform/OpenApi"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
-import { Api } from "../../src/http/Api.js"
-import { apiLayer } from "../../src/http/App.js"
-import * as Client from "../../src/http/Client.js"
-import * as RateLimit from "../../src/http/RateLimit.js"
-import * as MailerOutbox from "../../src/layers/MailerOutbox.js"
+import { Effect } from "effect"
+import { actions } from "../../src/http/actions/index.js"
+import * as Api from "../../src/http/Api.js"
+import * as TestApp from "../../src/http/TestApp.js"
 import * as TestKit from "../../src/layers/TestKit.js"
-import { Auth } from "../../src/services/Auth.js"
-import { TrustedOrigins } from "../../src/services/TrustedOrigins.js"
-
-/** Better Auth stands aside: a Bearer credential is taken as the raw session token it names. */
-const rawTokens = Layer.succeed(Auth, Auth.of({
-  handle: () => Effect.succeed(Response.json({ error: "Not found" }, { status: 404 })),
-  sessionToken: (credential) => Effect.succeed(Option.some(credential))
-}))
 
 const database = TestKit.fakeDatabase((sql) => (sql.includes(`from "account"`) ? [{ providerId: "credential" }] : []))
+const app = TestApp.make({ actions, database })
+afterAll(() => app.dispose())
 
-const web = HttpApiBuilder.toWebHandler(
-  Layer.mergeAll(apiLayer({ exposeMetrics: false, mailer: { _tag: "Outbox" } }), HttpServer.layerContext).pipe(
-    Layer.provide(Layer.mergeAll(TestKit.layer({ database }), rawTokens, RateLimit.RateLimitRules.layer(), MailerOutbox.layer, TrustedOrigins.layer({ baseURL: "http://localhost:8787", origins: [] })))
-  )
-)
-afterAll(() => web.dispose())
-
-const origin = "http://localhost:8787"
-const client = (token?: string) =>
-  Client.make({
-    baseUrl: origin,
-    token,
-    headers: { "cf-connecting-ip": "198.51.100.20" },
-    fetch: ((input, init) => web.handler(new Request(input, init))) as typeof globalThis.fetch
-  })
+const origin = TestApp.origin
+const client = (token?: string) => app.client(token, { "cf-connecting-ip": "198.51.100.20" })
+const web = { handler: (request: Request) => app.fetch(request) }
 
 describe("the API in Node, through the typed client", () => {
   it.live("an action: a typed 401 without a token, its Output with the kit's token", () =>
@@ -83,7 +61,7 @@ describe("the API in Node, through the typed client", () => {
 
   it.live("/openapi.json is the platform's document of the API, the same on every request", () =>
     Effect.gen(function*() {
-      const expected = JSON.parse(JSON.stringify(OpenApi.fromApi(Api)))
+      const expected = JSON.parse(JSON.stringify(OpenApi.fromApi(Api.make(actions))))
       for (let i = 0; i < 2; i++) {
         const response = yield* Effect.promise(() => web.handler(new Request(`${origin}/openapi.json`)))
         expect(response.status).toBe(200)

@@ -1,6 +1,6 @@
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { bufferBody } from "../../src/http/BodyLimit.js"
+import { bufferBody } from "../../src/http/middleware/BodyLimit.js"
 import { readConfig } from "../../src/http/Config.js"
 
 const env = {

@@ -1,15 +1,17 @@
 import { env } from "cloudflare:test"
 import { Either, Option, Redacted } from "effect"
 import { betterAuth } from "better-auth"
-import type { SecondaryStorage } from "better-auth"
+import type { SecondaryStorage as BetterAuthStorage } from "better-auth"
 import { Duration, Effect, Layer, ManagedRuntime } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeWebHandler } from "../../src/http/App.js"
 import { readConfig } from "../../src/http/Config.js"
-import * as BetterAuth from "../../src/layers/BetterAuth.js"
+import * as Options from "../../src/layers/betterauth/Options.js"
+import * as SecondaryStorage from "../../src/layers/betterauth/SecondaryStorage.js"
 import * as BetterAuthLibrary from "../../src/layers/BetterAuthLibrary.js"
 import * as KvBinding from "../../src/layers/KvBinding.js"
 import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
+import { runPromise } from "../../src/services/RequestScheduler.js"
 import { SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
 import { origin, signUp } from "./helpers.js"
 
@@ -59,7 +61,7 @@ describe("start-up configuration", () => {
   })
 
   it("a misconfigured worker answers 503 JSON naming the problem, not a 500 with a stack trace", async () => {
-    const worker = (await import("../../src/http/worker.js")).default
+    const worker = (await import("../../src/http/main.js")).default
     const response = await worker.fetch(
       new Request(`${origin}/api/me`, { headers: { "cf-ray": "8f1e2d3c4b5a6978-LHR" } }),
       { ...env, BETTER_AUTH_SECRET: undefined } as never,
@@ -81,20 +83,21 @@ describe("Better Auth never needs KV to be atomic", () => {
       SessionStoreKv.layer.pipe(Layer.provideMerge(SessionConfig.layer()), Layer.provide(KvBinding.layer(env.KV)))
     )
     const store = await runtime.runPromise(SessionStore)
-    const storage = BetterAuth.secondaryStorage(store, await runtime.runtime())
+    const effectRuntime = await runtime.runtime()
+    const storage = SecondaryStorage.make(store, (effect) => runPromise(effectRuntime, effect))
     const spied = Object.fromEntries(
       Object.entries(storage).map(([name, f]) => [name, (...args: Array<never>) => {
         calls[name] = (calls[name] ?? 0) + 1
         return (f as (...a: Array<never>) => unknown)(...args)
       }])
-    ) as unknown as SecondaryStorage
+    ) as unknown as BetterAuthStorage
     const cfg = config()
     // updateAge 0: every get-session is due for a refresh, so the refresh path runs too.
-    const auth = betterAuth(BetterAuth.options(
+    const auth = betterAuth(Options.options(
       BetterAuthLibrary,
       { database: cfg.db, secret: cfg.secret, baseURL: cfg.baseURL },
       { expiresIn: Duration.days(7), updateAge: Duration.zero },
-      spied
+      { storage: spied }
     ))
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
       auth.handler(new Request(`${origin}/api/auth${path}`, {
@@ -124,8 +127,8 @@ describe("Better Auth never needs KV to be atomic", () => {
   })
 
   it("reaching either is a loud defect", () => {
-    const storage = BetterAuth.secondaryStorage({} as never, Effect.runSync(Effect.runtime<never>()))
-    expect(() => storage.getAndDelete("k")).toThrow(BetterAuth.NonAtomicStorageDefect)
+    const storage = SecondaryStorage.make({} as never, () => Promise.reject(new Error("not used")))
+    expect(() => storage.getAndDelete("k")).toThrow(SecondaryStorage.NonAtomicStorageDefect)
     expect(() => storage.increment("k", 60)).toThrow(/KV cannot do atomically/)
   })
 })

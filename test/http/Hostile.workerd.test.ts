@@ -305,7 +305,7 @@ describe("bodies are bounded (4)", { timeout: 30_000 }, () => {
 
 describe("revocation is complete (5)", { timeout: 60_000 }, () => {
   /** The worker over the same KV and D1 with no rate limits: many sessions of one account at once. */
-  const unlimited = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), rateLimits: RateLimitRules.layer({ rules: [] }) })
+  const unlimited = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), rateLimits: { rules: [], trustForwardedFor: false } })
   afterAll(unlimited.dispose)
   const signInUnlimited = (email: string, pass: string) =>
     unlimited.handler(new Request(`${origin}/api/auth/sign-in/email`, {

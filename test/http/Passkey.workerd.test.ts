@@ -3,7 +3,6 @@ import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeWebHandler } from "../../src/http/App.js"
 import { readConfig } from "../../src/http/Config.js"
-import * as RateLimit from "../../src/http/RateLimit.js"
 import { awayFromWindowEdge, call, freshIp, me, origin, postJson, signUp } from "./helpers.js"
 import { rawToken, sessionTtl } from "./outbox.js"
 import { browser, challengeCookie, register, signInWith } from "./passkeys.js"
@@ -87,7 +86,7 @@ describe("passkeys, with a software authenticator", { timeout: 30_000 }, () => {
             key.startsWith("session:") ? Promise.reject(new Error("KV PUT failed: 503 Service Unavailable")) : target.put(key, value, options)
           : Reflect.get(target, name).bind(target)
     })
-    const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), kv: readOnlyKv, rateLimits: RateLimit.RateLimitRules.layer({ rules: [] }) })
+    const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), kv: readOnlyKv, rateLimits: { rules: [], trustForwardedFor: false } })
     const send = (path: string, init: RequestInit = {}) =>
       app.handler(new Request(`${origin}${path}`, { ...init, headers: { origin, "cf-connecting-ip": freshIp(), ...(init.headers as Record<string, string>) } }))
     const options = await send("/api/auth/passkey/generate-authenticate-options")

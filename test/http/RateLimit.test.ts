@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest"
 import { Duration } from "effect"
-import { clientBucket, defaultRules, ipBucket, matchRule, normalizeEndpoint, rateLimitFields } from "../../src/http/RateLimit.js"
+import { clientBucket, ipBucket } from "../../src/http/ratelimit/ClientAddress.js"
+import { normalizeEndpoint } from "../../src/http/ratelimit/Endpoint.js"
+import { rateLimitFields } from "../../src/http/ratelimit/Headers.js"
+import { defaultRules, matchRule } from "../../src/http/ratelimit/Rules.js"
 import { passwordBudgets } from "../../src/http/ratelimit/Rules.js"
 
 describe("normalizeEndpoint: variants of one route share one bucket", () => {

@@ -7,7 +7,7 @@ import { Duration, Either, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeWebHandler } from "../../src/http/App.js"
 import { readConfig } from "../../src/http/Config.js"
-import * as RateLimit from "../../src/http/RateLimit.js"
+import type { RateLimitRule, RateLimitSettings } from "../../src/http/ratelimit/Rules.js"
 import { awayFromWindowEdge, freshIp, origin } from "./helpers.js"
 
 const configWith = (vars: Record<string, unknown>) => readConfig({ ...env, ...vars })
@@ -27,21 +27,29 @@ describe("RATE_LIMIT_BACKEND at start-up", () => {
     ])
   })
 
-  it("a bad value, a missing Durable Object or a missing binding is named", () => {
+  it("a bad value or a missing Durable Object is named", () => {
     expect(Either.getLeft(configWith({ RATE_LIMIT_BACKEND: "redis" }))).toEqual(Option.some([
       `RATE_LIMIT_BACKEND must be one of "kv", "durable-object", "binding" (got "redis")`
     ]))
     expect(Either.getLeft(configWith({ RATE_LIMIT_BACKEND: "durable-object", RATE_LIMITER: undefined }))).toEqual(Option.some([
       "Durable Object binding `RATE_LIMITER` is missing (RATE_LIMIT_BACKEND=durable-object): declare it in wrangler.toml with class_name = \"RateLimiterObject\" and its new_sqlite_classes migration"
     ]))
-    const problems = Either.getLeft(configWith({ RATE_LIMIT_BACKEND: "binding", RATE_LIMIT_3_PER_60S: undefined }))
-    expect(problems).toEqual(Option.some([
-      "Rate Limiting binding `RATE_LIMIT_3_PER_60S` is missing (RATE_LIMIT_BACKEND=binding, rule \"magic-link\"): add to wrangler.toml [[ratelimits]] name = \"RATE_LIMIT_3_PER_60S\", namespace_id = \"<unique number>\", simple = { limit = 3, period = 60 }"
-    ]))
+  })
+
+  it("a binding the rules need and the environment lacks is named when the worker is built: 503 with the line to add", async () => {
+    const worker = (await import("../../src/http/main.js")).default
+    const response = await worker.fetch(new Request(`${origin}/health`), { ...env, RATE_LIMIT_BACKEND: "binding", RATE_LIMIT_3_PER_60S: undefined } as never, {} as never)
+    expect(response.status).toBe(503)
+    expect(await response.json()).toMatchObject({
+      error: "Service misconfigured",
+      problems: [
+        "Rate Limiting binding `RATE_LIMIT_3_PER_60S` is missing (RATE_LIMIT_BACKEND=binding, rule \"magic-link\"): add to wrangler.toml [[ratelimits]] name = \"RATE_LIMIT_3_PER_60S\", namespace_id = \"<unique number>\", simple = { limit = 3, period = 60 }"
+      ]
+    })
   })
 
   it("a misconfigured backend answers 503 naming the problem", async () => {
-    const worker = (await import("../../src/http/worker.js")).default
+    const worker = (await import("../../src/http/main.js")).default
     const response = await worker.fetch(new Request(`${origin}/health`), { ...env, RATE_LIMIT_BACKEND: "Durable-Object" } as never, {} as never)
     expect(response.status).toBe(503)
     expect(await response.json()).toMatchObject({ problems: [expect.stringContaining(`(got "Durable-Object")`)] })
@@ -49,10 +57,10 @@ describe("RATE_LIMIT_BACKEND at start-up", () => {
 
   it("rules a backend cannot count stop the worker at start-up, naming the rule", () => {
     const config = Either.getOrThrow(configWith({ RATE_LIMIT_BACKEND: "binding" }))
-    const rules = (policy: RateLimit.RateLimitRule["policy"]) =>
-      RateLimit.RateLimitRules.layer({
-        rules: [{ name: "slow", paths: ["/api/auth/sign-in"], policy, onFailure: "closed" }]
-      })
+    const rules = (policy: RateLimitRule["policy"]): RateLimitSettings => ({
+      trustForwardedFor: false,
+      rules: [{ name: "slow", paths: ["/api/auth/sign-in"], policy, onFailure: "closed" }]
+    })
     // A window a binding cannot count is counted in KV: no binding asked for.
     void makeWebHandler({ ...config, rateLimits: rules({ limit: 5, window: Duration.seconds(90) }) }).dispose()
     expect(() => makeWebHandler({ ...config, rateLimits: rules({ limit: 7, window: Duration.seconds(60) }) })).toThrow(

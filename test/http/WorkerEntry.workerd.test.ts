@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import worker from "../../src/http/worker.js"
+import worker from "../../src/http/main.js"
 import { origin } from "./helpers.js"
 
 const health = (workerEnv: unknown) => worker.fetch(new Request(`${origin}/health`), workerEnv as never, { waitUntil: () => {} } as never)

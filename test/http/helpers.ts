@@ -1,4 +1,6 @@
 import { SELF } from "cloudflare:test"
+import { actions } from "../../src/http/actions/index.js"
+import * as Api from "../../src/http/Api.js"
 import * as Client from "../../src/http/Client.js"
 
 export const origin = "http://localhost:8787"
@@ -56,8 +58,11 @@ export const awayFromWindowEdge = async () => {
  * The typed client over this worker (`SELF`), as a client of its own (a fresh `CF-Connecting-IP`),
  * signed in when given a token.
  */
+/** The API this worker serves (`main.ts`). */
+const api = Api.make(actions)
+
 export const apiClient = (token?: string) =>
-  Client.make({
+  Client.make(api, {
     baseUrl: origin,
     token,
     headers: { origin, "cf-connecting-ip": freshIp() },

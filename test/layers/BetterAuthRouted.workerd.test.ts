@@ -1,19 +1,21 @@
 /**
- * `BetterAuth.routedHandler`: Better Auth's handler with its router built once per list of trusted
+ * `KeptRouter.handlerWithKeptRouter`: Better Auth's handler with its router built once per list of trusted
  * origins, held to
  * `auth.handler` itself, answer for answer, in workerd over the real D1.
  */
 import { env } from "cloudflare:test"
 import { Duration, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import * as BetterAuth from "../../src/layers/BetterAuth.js"
+import * as KeptRouter from "../../src/layers/betterauth/KeptRouter.js"
+import type { Library } from "../../src/layers/betterauth/Library.js"
+import * as Options from "../../src/layers/betterauth/Options.js"
 import * as BetterAuthLibrary from "../../src/layers/BetterAuthLibrary.js"
 import { origin } from "../http/helpers.js"
 
 const secret = Redacted.make("routed-handler-test-secret-at-least-32-characters")
 
 const makeAuth = (trustedOrigins: ReadonlyArray<string> = []) =>
-  BetterAuthLibrary.betterAuth(BetterAuth.options(
+  BetterAuthLibrary.betterAuth(Options.options(
     BetterAuthLibrary,
     { database: env.DB, secret, baseURL: origin, trustedOrigins },
     { expiresIn: Duration.days(7), updateAge: Duration.days(1) }
@@ -22,7 +24,7 @@ const makeAuth = (trustedOrigins: ReadonlyArray<string> = []) =>
 /** The library, with every router Better Auth builds counted. */
 const counting = () => {
   const built: Array<string> = []
-  const library: Pick<BetterAuth.Library, "router" | "runWithAdapter"> = {
+  const library: Pick<Library, "router" | "runWithAdapter"> = {
     runWithAdapter: BetterAuthLibrary.runWithAdapter,
     router: (ctx, options) => {
       built.push([...ctx.trustedOrigins].sort().join(" "))
@@ -43,17 +45,17 @@ const seen = async (response: Response) => ({
 })
 
 /** What `routed` answers to the request `make` makes, after checking `auth.handler` answers the same. */
-const sameAs = async (auth: BetterAuth.RoutableAuth, routed: (request: Request) => Promise<Response>, make: () => Request) => {
+const sameAs = async (auth: KeptRouter.RoutableAuth, routed: (request: Request) => Promise<Response>, make: () => Request) => {
   const ours = await seen(await routed(make()))
   expect(ours).toEqual(await seen(await auth.handler(make())))
   return ours
 }
 
-describe("routedHandler", () => {
+describe("handlerWithKeptRouter", () => {
   it("builds Better Auth's router once for a list of trusted origins, not once per request", async () => {
     const auth = makeAuth()
     const { built, library } = counting()
-    const routed = BetterAuth.routedHandler(library, auth)
+    const routed = KeptRouter.handlerWithKeptRouter(library, auth)
     for (let i = 0; i < 3; i++) expect((await routed(new Request(`${origin}/api/auth/ok`))).status).toBe(200)
     expect(built).toHaveLength(1)
     await Promise.all(Array.from({ length: 4 }, () => routed(new Request(`${origin}/api/auth/ok`))))
@@ -68,7 +70,7 @@ describe("routedHandler", () => {
 
   it("answers every request as auth.handler does: sign-up, sign-in, a wrong password, get-session, sign-out, an unknown path, a bad body", async () => {
     const auth = makeAuth()
-    const routed = BetterAuth.routedHandler(counting().library, auth)
+    const routed = KeptRouter.handlerWithKeptRouter(counting().library, auth)
     const both = (make: () => Request) => sameAs(auth, routed, make)
     const email = `routed-${crypto.randomUUID()}@example.com`
     const signUp = await routed(post(`${origin}/api/auth/sign-up/email`, { email, password: "correct-horse-battery", name: "R" }, { origin }))
@@ -98,7 +100,7 @@ describe("routedHandler", () => {
   it("trusts a request's own origin only on a loopback worker reached on loopback, and only on requests sent to it", async () => {
     const auth = makeAuth(["https://app.example"])
     const { built, library } = counting()
-    const routed = BetterAuth.routedHandler(library, auth)
+    const routed = KeptRouter.handlerWithKeptRouter(library, auth)
     const attempt = (host: string, from: string) => () =>
       post(`${host}/api/auth/sign-in/email`, { email: "nobody@example.com", password: "wrong-horse-battery" }, { origin: from })
     const both = async (make: () => Request) => (await sameAs(auth, routed, make)).status
@@ -121,7 +123,7 @@ describe("routedHandler", () => {
   it("past `limit` lists, answers through auth.handler", async () => {
     const auth = makeAuth()
     const { built, library } = counting()
-    const routed = BetterAuth.routedHandler(library, auth, 2)
+    const routed = KeptRouter.handlerWithKeptRouter(library, auth, 2)
     for (const host of ["http://127.0.0.1:9101", "http://127.0.0.1:9102", "http://127.0.0.1:9103", "http://127.0.0.1:9104"]) {
       expect((await routed(new Request(`${host}/api/auth/ok`))).status).toBe(200)
       expect((await routed(post(`${host}/api/auth/sign-in/email`, { email: "nobody@example.com", password: "x" }, { origin: host }))).status).toBe(401)
@@ -133,15 +135,15 @@ describe("routedHandler", () => {
     const auth = makeAuth()
     const { built, library } = counting()
     const dynamicBase = { ...auth, options: { ...auth.options, baseURL: { allowedHosts: ["localhost:8787"] } } }
-    expect(BetterAuth.routedHandler(library, dynamicBase)).toBe(auth.handler)
+    expect(KeptRouter.handlerWithKeptRouter(library, dynamicBase)).toBe(auth.handler)
     const providersOfRequest = {
       ...auth,
       options: { ...auth.options, account: { accountLinking: { trustedProviders: () => ["google" as const] } } }
     }
-    expect(BetterAuth.routedHandler(library, providersOfRequest)).toBe(auth.handler)
+    expect(KeptRouter.handlerWithKeptRouter(library, providersOfRequest)).toBe(auth.handler)
     // Origins a function finds asynchronously (from a database, say) are found per request, by Better Auth.
     const asyncOrigins = BetterAuthLibrary.betterAuth({ ...auth.options, trustedOrigins: async () => ["https://app.example"] })
-    const routed = BetterAuth.routedHandler(library, asyncOrigins)
+    const routed = KeptRouter.handlerWithKeptRouter(library, asyncOrigins)
     const signIn = post(`${origin}/api/auth/sign-in/email`, { email: "nobody@example.com", password: "x" }, { origin: "https://app.example" })
     expect((await routed(signIn)).status).toBe(401)
     expect(built).toHaveLength(0)

@@ -5,7 +5,6 @@ import * as KvBinding from "../../src/layers/KvBinding.js"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import { Kv, KvError } from "../../src/services/Kv.js"
 import type { KvService } from "../../src/services/Kv.js"
-import * as KvMake from "../../src/services/KvMake.js"
 import { kvOperations } from "../../src/services/Metrics.js"
 import { cases, runCase } from "./KvConformance.js"
 
@@ -135,51 +134,23 @@ describe("KvBinding: the binding's failures become KvError", () => {
   })
 })
 
-describe("KvBinding's plain face (KvMake.plain): the hot paths' promises, the same KV", () => {
-  const runtime = Runtime.defaultRuntime
-  const effectFace = KvBinding.make(env.KV)
-  const face = KvMake.plain(effectFace, runtime)
-
-  it("reads and writes what the Effect face reads and writes, metadata included", async () => {
-    await face.put("plain:a", "1", { expirationTtl: 120, metadata: { windowStart: 5 } })
-    const viaEffect = await Effect.runPromise(effectFace.getWithMetadata("plain:a"))
-    expect(viaEffect).toEqual(Option.some({ value: "1", metadata: Option.some({ windowStart: 5 }) }))
-    expect(await face.getWithMetadata("plain:a")).toEqual(viaEffect)
-    expect(await face.getWithMetadata("plain:missing")).toEqual(Option.none())
-    const [listed] = (await env.KV.list({ prefix: "plain:a" })).keys
-    expect(listed?.expiration).toBeGreaterThan(Date.now() / 1000 + 100)
+describe("KvBinding, every operation", () => {
+  it("a binding that throws instead of rejecting still fails with a KvError", async () => {
+    const throwing = KvBinding.make(new Proxy({} as KVNamespace, { get: () => () => { throw new Error("boom") } }))
+    const error = await Effect.runPromise(Effect.flip(throwing.getWithMetadata("k")))
+    expect(error).toMatchObject({ _tag: "KvError", operation: "get", reason: "Unavailable", message: "KV GET failed: boom" })
   })
 
-  it("refuses invalid input with the Effect face's KvError, before any I/O", async () => {
-    const cases: ReadonlyArray<readonly [() => Promise<unknown>, Effect.Effect<unknown, KvError>]> = [
-      [() => face.getWithMetadata(""), effectFace.getWithMetadata("")],
-      [() => face.getWithMetadata("a".repeat(513)), effectFace.getWithMetadata("a".repeat(513))],
-      [() => face.put("k", "v", { expirationTtl: 30 }), effectFace.put("k", "v", { expirationTtl: 30 })],
-      [() => face.put("k", "v", { expiration: now() - 100 }), effectFace.put("k", "v", { expiration: now() - 100 })],
-      [() => face.put("k", "v", { metadata: { a: "x".repeat(1100) } }), effectFace.put("k", "v", { metadata: { a: "x".repeat(1100) } })]
-    ]
-    for (const [plain, effect] of cases) {
-      const expected = await Effect.runPromise(Effect.flip(effect))
-      const rejected = await plain().then(() => expect.unreachable("accepted invalid input"), (e: unknown) => e)
-      expect(rejected).toBeInstanceOf(KvError)
-      expect(rejected).toMatchObject({ operation: expected.operation, reason: expected.reason, message: expected.message })
-    }
-  })
-
-  it("a binding's failure, rejected or thrown, is a KvError", async () => {
-    const rejecting = KvMake.plain(KvBinding.make(new Proxy({} as KVNamespace, { get: () => () => Promise.reject(new Error("KV PUT failed: 429 Too Many Requests")) })), runtime)
-    await expect(rejecting.put("k", "v")).rejects.toMatchObject({ _tag: "KvError", operation: "put", reason: "WriteRateLimited" })
-    const throwing = KvMake.plain(KvBinding.make(new Proxy({} as KVNamespace, { get: () => () => { throw new Error("boom") } })), runtime)
-    await expect(throwing.getWithMetadata("k")).rejects.toMatchObject({ _tag: "KvError", operation: "get", reason: "Unavailable", message: "KV GET failed: boom" })
-  })
-
-  it("counts its operations in kv_operations_total, as the Effect face does", async () => {
+  it("counts what reaches the binding in kv_operations_total, by keyspace", async () => {
+    const kv = KvBinding.make(env.KV)
     const reads = () => Effect.runSync(Metric.value(kvOperations("get", "read", "session"))).count
     const writes = () => Effect.runSync(Metric.value(kvOperations("put", "write", "session"))).count
     const [r, w] = [reads(), writes()]
-    await face.put("session:counted", "1")
-    await face.getWithMetadata("session:counted")
-    await face.getWithMetadata("session:counted")
+    await Effect.runPromise(kv.put("session:counted", "1"))
+    await Effect.runPromise(kv.getWithMetadata("session:counted"))
+    await Effect.runPromise(kv.get("session:counted"))
+    // Refused before any I/O: not counted.
+    await Effect.runPromise(Effect.flip(kv.put("session:counted", "1", { expirationTtl: 30 })))
     expect([reads() - r, writes() - w]).toEqual([2, 1])
   })
 })

@@ -3,13 +3,14 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, Layer, Option, Random, Schema, TestClock } from "effect"
 import { authenticate } from "../../src/http/Authentication.js"
-import * as RateLimit from "../../src/http/RateLimit.js"
+import * as RateLimit from "../../src/http/middleware/RateLimit.js"
+import { RateLimitRules } from "../../src/http/ratelimit/Rules.js"
 import * as CacheKv from "../../src/layers/CacheKv.js"
 import * as KvFaults from "../../src/layers/KvFaults.js"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
 import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
-import { Auth } from "../../src/services/Auth.js"
+import { AuthProvider } from "../../src/services/AuthProvider.js"
 import { Cache } from "../../src/services/Cache.js"
 import { Kv } from "../../src/services/Kv.js"
 import { SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
@@ -67,7 +68,7 @@ const sessionRecord = (now: number, ageMillis = 0) =>
     user: { id: "u1", name: "Ada", email: "ada@example.com", emailVerified: true, createdAt: new Date(0).toISOString(), updatedAt: new Date(0).toISOString() }
   })
 
-const rawAuth = Layer.succeed(Auth, {
+const rawAuth = Layer.succeed(AuthProvider, {
   handle: () => Effect.die("not used"),
   sessionToken: (credential) => Effect.succeed(Option.some(credential))
 })
@@ -106,7 +107,7 @@ describe("each service degrades by its policy", () => {
       const open = yield* middleware(app).pipe(withRequest({ "cf-connecting-ip": "203.0.113.9" }, "/api/auth/get-session"))
       expect(open.status).toBe(200)
     }).pipe(
-      Effect.provide(Layer.merge(RateLimiterKv.layer.pipe(Layer.provide(faulty({ errorRate: 1 }))), RateLimit.RateLimitRules.layer()))
+      Effect.provide(Layer.merge(RateLimiterKv.layer.pipe(Layer.provide(faulty({ errorRate: 1 }))), RateLimitRules.layer()))
     ))
 
   it.effect("the cache computes, slowly or not, whatever KV does", () =>
@@ -130,7 +131,7 @@ describe("each service degrades by its policy", () => {
       const response = yield* Fiber.join(fiber)
       expect(response.status).toBe(200)
     }).pipe(
-      Effect.provide(Layer.merge(RateLimiterKv.layer.pipe(Layer.provide(faulty({ latency: "300 millis" }))), RateLimit.RateLimitRules.layer()))
+      Effect.provide(Layer.merge(RateLimiterKv.layer.pipe(Layer.provide(faulty({ latency: "300 millis" }))), RateLimitRules.layer()))
     ))
 })
 

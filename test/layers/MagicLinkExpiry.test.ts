@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, TestClock } from "effect"
-import * as BetterAuth from "../../src/layers/BetterAuth.js"
+import * as Options from "../../src/layers/betterauth/Options.js"
+import * as SecondaryStorage from "../../src/layers/betterauth/SecondaryStorage.js"
+import { runPromise } from "../../src/services/RequestScheduler.js"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
 import { Kv } from "../../src/services/Kv.js"
@@ -14,10 +16,11 @@ const StoreLive = SessionStoreKv.layer.pipe(Layer.provideMerge(Layer.merge(KvMem
 describe("a magic link's cache copy in KV", () => {
   it.effect("lives exactly the link's 5 minutes on the Clock", () =>
     Effect.gen(function*() {
-      const storage = BetterAuth.secondaryStorage(yield* SessionStore, yield* Effect.runtime<never>())
+      const runtime = yield* Effect.runtime<never>()
+      const storage = SecondaryStorage.make(yield* SessionStore, (effect) => runPromise(runtime, effect))
       const key = "verification:magic-link:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sTlOXBoo"
       const value = JSON.stringify({ type: "magic-link", email: "ada@example.com" })
-      yield* Effect.promise(async () => storage.set(key, value, BetterAuth.linkLifetimes.magicLink))
+      yield* Effect.promise(async () => storage.set(key, value, Options.linkLifetimes.magicLink))
       yield* TestClock.adjust("299 seconds")
       expect(yield* Effect.promise(async () => storage.get(key))).toBe(value)
       yield* TestClock.adjust("1 second")
@@ -28,7 +31,8 @@ describe("a magic link's cache copy in KV", () => {
 
   it.effect("a remaining life under KV's 60 s minimum still ends on time", () =>
     Effect.gen(function*() {
-      const storage = BetterAuth.secondaryStorage(yield* SessionStore, yield* Effect.runtime<never>())
+      const runtime = yield* Effect.runtime<never>()
+      const storage = SecondaryStorage.make(yield* SessionStore, (effect) => runPromise(runtime, effect))
       yield* Effect.promise(async () => storage.set("verification:magic-link:x", "{}", 20))
       yield* TestClock.adjust("19 seconds")
       expect(yield* Effect.promise(async () => storage.get("verification:magic-link:x"))).toBe("{}")

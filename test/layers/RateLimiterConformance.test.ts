@@ -6,7 +6,7 @@ import * as RateLimiterDurableObject from "../../src/layers/RateLimiterDurableOb
 import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
 import { RateLimiter } from "../../src/services/RateLimiter.js"
 import type { RateLimiterService } from "../../src/services/RateLimiter.js"
-import { limiterCases, throughPlainFace } from "./RateLimiterConformance.js"
+import { limiterCases } from "./RateLimiterConformance.js"
 
 /**
  * A stand-in for the Rate Limiting binding as Miniflare simulates it (fixed windows aligned to the
@@ -51,12 +51,8 @@ const fakeBindings = () => {
 
 const backends: ReadonlyArray<readonly [string, () => Layer.Layer<RateLimiter>]> = [
   ["kv (KvMemory)", () => RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer))],
-  ["kv (KvMemory), counted by its plain face", () => throughPlainFace(RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer)), "own")],
   ["durable-object (its counting, in memory)", () => RateLimiterDurableObject.layerMemory],
-  ["binding (a stand-in with Miniflare's counting)", fakeBindings],
-  ["durable-object (in memory), counted as the auth routes count it (no plain face)", () =>
-    throughPlainFace(RateLimiterDurableObject.layerMemory, "fallback")],
-  ["binding (the stand-in), counted as the auth routes count it (no plain face)", () => throughPlainFace(fakeBindings(), "fallback")]
+  ["binding (a stand-in with Miniflare's counting)", fakeBindings]
 ]
 
 for (const [name, layer] of backends) {

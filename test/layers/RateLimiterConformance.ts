@@ -5,27 +5,7 @@
  */
 import { Duration, Effect, TestClock } from "effect"
 import { expect } from "vitest"
-import { Layer } from "effect"
-import { consumePlainOf, plainConsume, RateLimiter } from "../../src/services/RateLimiter.js"
-import type { RateLimiterError, RateLimitPolicy, RateLimiterService } from "../../src/services/RateLimiter.js"
-
-/**
- * The limiter `layer` builds, counted as the auth routes count (`consumePlainOf`): through its own
- * plain face (`PlainFace`) when it has one (`face: "own"`, checked), else through the fallback
- * that runs its `consume` on the test's runtime. Held to the same cases.
- */
-export const throughPlainFace = (layer: Layer.Layer<RateLimiter>, face: "own" | "fallback"): Layer.Layer<RateLimiter> =>
-  Layer.effect(
-    RateLimiter,
-    Effect.gen(function*() {
-      const limiter = yield* RateLimiter
-      if ((plainConsume.of(limiter) !== undefined) !== (face === "own")) throw new Error(`expected the ${face} plain face`)
-      const consume = consumePlainOf(limiter, yield* Effect.runtime<never>())
-      return {
-        consume: (key, policy) => Effect.tryPromise({ try: () => consume(key, policy), catch: (error) => error as RateLimiterError })
-      } satisfies RateLimiterService
-    })
-  ).pipe(Layer.provide(layer))
+import type { RateLimitPolicy, RateLimiterService } from "../../src/services/RateLimiter.js"
 
 export interface LimiterCase {
   readonly name: string

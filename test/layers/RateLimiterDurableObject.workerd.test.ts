@@ -14,7 +14,7 @@ import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
 import { RateLimiter } from "../../src/services/RateLimiter.js"
 import type { RateLimitPolicy, RateLimiterService } from "../../src/services/RateLimiter.js"
 import { awayFromWindowEdge } from "../http/helpers.js"
-import { limiterCases, throughPlainFace } from "./RateLimiterConformance.js"
+import { limiterCases } from "./RateLimiterConformance.js"
 
 const bindings = () =>
   Either.getOrThrow(RateLimiterBinding.plan(
@@ -25,8 +25,7 @@ const bindings = () =>
 const backends: ReadonlyArray<readonly [string, () => Layer.Layer<RateLimiter>]> = [
   ["durable-object", () => RateLimiterDurableObject.layer(env.RATE_LIMITER)],
   ["binding", () => RateLimiterBinding.layer(bindings())],
-  ["kv", () => RateLimiterKv.layer.pipe(Layer.provide(KvBinding.layer(env.KV)))],
-  ["kv, counted by its plain face", () => throughPlainFace(RateLimiterKv.layer.pipe(Layer.provide(KvBinding.layer(env.KV))), "own")]
+  ["kv", () => RateLimiterKv.layer.pipe(Layer.provide(KvBinding.layer(env.KV)))]
 ]
 
 for (const [name, layer] of backends) {

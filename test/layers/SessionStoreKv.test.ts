@@ -5,7 +5,7 @@ import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
 import { Kv, KvError } from "../../src/services/Kv.js"
 import { SessionIndex } from "../../src/services/SessionIndex.js"
-import { plainStorage, SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
+import { SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
 
 const epoch = Date.UTC(2026, 10, 28)
 const token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
@@ -275,26 +275,6 @@ describe("SessionStore: the Bearer path's cost", () => {
     }).pipe(Effect.provide(KvMemory.layer)))
 })
 
-describe("SessionStore: Better Auth's reads through the plain face (PlainFace)", () => {
-  const plainGet = (key: string) =>
-    Effect.flatMap(SessionStore, (store) => Effect.promise(() => plainStorage.of(store)!.get(key)))
-
-  it.effect("read what storage.get reads, and end on time under TestClock", () =>
-    setup(Effect.gen(function*() {
-      const store = yield* SessionStore
-      yield* store.storage.set("verification:abc", "v", 10)
-      expect(yield* plainGet(token)).toBe(recordAt(epoch))
-      expect(yield* plainGet("active-sessions-user1")).toBe(Option.getOrNull(yield* store.storage.get("active-sessions-user1")))
-      expect(yield* plainGet("no-such-key")).toBeNull()
-      yield* TestClock.adjust("9999 millis")
-      expect(yield* plainGet("verification:abc")).toBe("v")
-      yield* TestClock.adjust("1 millis")
-      expect(yield* plainGet("verification:abc")).toBeNull()
-      yield* TestClock.adjust(Duration.days(7))
-      expect(yield* plainGet(token)).toBeNull()
-    })))
-})
-
 describe("SessionStore when KV fails", () => {
   const failing = Layer.succeed(Kv, {
     get: () => Effect.fail(new KvError({ operation: "get", reason: "Unavailable", message: "KV GET failed: 503" })),
@@ -312,8 +292,7 @@ describe("SessionStore when KV fails", () => {
     Effect.gen(function*() {
       const store = yield* SessionStore
       expect(yield* Effect.flip(store.lookup(token))).toMatchObject({ _tag: "SessionStoreError", reason: "Unavailable" })
-      const rejected = yield* Effect.promise(() => plainStorage.of(store)!.get(token).then(() => undefined, (error: unknown) => error))
-      expect(rejected).toMatchObject({ _tag: "SessionStoreError", reason: "Unavailable" })
+      expect(yield* Effect.flip(store.storage.get(token))).toMatchObject({ _tag: "SessionStoreError", reason: "Unavailable" })
       expect(yield* Effect.flip(store.storage.set("k", "v", 100))).toMatchObject({ reason: "WriteRateLimited" })
     }).pipe(Effect.provide(Live)))
 })

@@ -13,7 +13,7 @@ import { Cache } from "../../services/Cache.js"
 import { CurrentUser } from "../../services/CurrentUser.js"
 import { Database, first } from "../../services/Database.js"
 import * as Action from "../Action.js"
-import { ServiceUnavailable } from "../Errors.js"
+import { ServiceUnavailable } from "../ApiErrors.js"
 
 /** `?days=1..90`, default 7. */
 export const Input = Schema.Struct({

@@ -4,7 +4,7 @@ import { Cache } from "../../services/Cache.js"
 import { CurrentUser } from "../../services/CurrentUser.js"
 import { Database } from "../../services/Database.js"
 import * as Action from "../Action.js"
-import { ServiceUnavailable } from "../Errors.js"
+import { ServiceUnavailable } from "../ApiErrors.js"
 
 export const Output = Schema.Struct({ methods: Schema.Array(Schema.String) })
 

@@ -1,8 +1,10 @@
 /**
- * Every custom action the worker serves, in the protected `actions` group: one line per action.
- * The group and its handlers are both built from this module's exports.
+ * The custom actions this repository's worker serves (`worker.ts`), in the protected `actions`
+ * group: one line per action.
  *
  * @module
  */
-export { action as analyticsSummary } from "./AnalyticsSummary.js"
-export { action as signInMethods } from "./SignInMethods.js"
+import * as AnalyticsSummary from "./AnalyticsSummary.js"
+import * as SignInMethods from "./SignInMethods.js"
+
+export const actions = [AnalyticsSummary.action, SignInMethods.action] as const

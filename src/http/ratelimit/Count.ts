@@ -6,9 +6,9 @@
  */
 import { Effect, Either, Metric } from "effect"
 import { rateLimitRejections } from "../../services/Metrics.js"
-import { RateLimiterError } from "../../services/RateLimiter.js"
-import type { ConsumePlain, RateLimitDecision, RateLimiterService, RateLimitPolicy } from "../../services/RateLimiter.js"
-import type { Counted } from "./Headers.js"
+import type { RateLimiterError } from "../../services/RateLimiter.js"
+import type { RateLimitDecision, RateLimiterService, RateLimitPolicy } from "../../services/RateLimiter.js"
+import type { CountedBucket } from "./Headers.js"
 import { rateLimitFields, seconds } from "./Headers.js"
 import type { RateLimitRule } from "./Rules.js"
 
@@ -27,7 +27,7 @@ type Bucket = { readonly key: string; readonly name: string; readonly policy: Ra
  */
 const judge = (
   rule: RateLimitRule,
-  counted: Array<Counted>,
+  counted: Array<CountedBucket>,
   bucket: Bucket,
   outcome: Either.Either<RateLimitDecision, RateLimiterError>
 ): { readonly refusal: Refusal | undefined; readonly log: Effect.Effect<void> | undefined } => {
@@ -64,30 +64,10 @@ const judge = (
 export const countIn = (
   limiter: RateLimiterService,
   rule: RateLimitRule,
-  counted: Array<Counted>,
+  counted: Array<CountedBucket>,
   bucket: Bucket
 ): Effect.Effect<Refusal | undefined> =>
   Effect.flatMap(Effect.either(limiter.consume(bucket.key, bucket.policy)), (outcome) => {
     const { log, refusal } = judge(rule, counted, bucket, outcome)
     return log === undefined ? Effect.succeed(refusal) : Effect.as(log, refusal)
   })
-
-/**
- * The same count from promise code, through the limiter's plain `consume` (see `PlainFace`); what
- * it logs is run with `run` (the request's context). Rejects only with a defect of the counter.
- */
-export const countInPlain = async (
-  consume: ConsumePlain,
-  run: (effect: Effect.Effect<void>) => Promise<void>,
-  rule: RateLimitRule,
-  counted: Array<Counted>,
-  bucket: Bucket
-): Promise<Refusal | undefined> => {
-  const outcome = await consume(bucket.key, bucket.policy, run).then(
-    Either.right,
-    (error: unknown) => (error instanceof RateLimiterError ? Either.left(error) : Promise.reject(error))
-  )
-  const { log, refusal } = judge(rule, counted, bucket, outcome)
-  if (log !== undefined) await run(log)
-  return refusal
-}

@@ -8,7 +8,7 @@ import { Duration } from "effect"
 import type { RateLimitDecision, RateLimitPolicy } from "../../services/RateLimiter.js"
 
 /** A bucket that was counted for this request, and what it said. */
-export interface Counted {
+export interface CountedBucket {
   readonly name: string
   readonly policy: RateLimitPolicy
   readonly decision: RateLimitDecision
@@ -28,7 +28,7 @@ const policyItem = (name: string, policy: RateLimitPolicy) => {
 }
 
 /** `RateLimit-Policy` and `RateLimit`, one item per bucket. */
-export const rateLimitFields = (counted: ReadonlyArray<Counted>): Record<string, string> => ({
+export const rateLimitFields = (counted: ReadonlyArray<CountedBucket>): Record<string, string> => ({
   "ratelimit-policy": counted.map((c) => policyItem(c.name, c.policy)).join(", "),
   ratelimit: counted.map((c) => `"${c.name}";r=${c.decision.remaining};t=${seconds(c.decision.resetAfter)}`).join(", ")
 })

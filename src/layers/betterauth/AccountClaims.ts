@@ -18,7 +18,7 @@
  *   before the claim signs the owner in; and a reset of an unverified account marks it verified.
  *
  * A verification link confirms the sign-up it was sent for, so the password chosen at that sign-up
- * stays; its mail tells anyone who did not sign up to ignore it (`AuthMails.verifyEmail`).
+ * stays; its mail tells anyone who did not sign up to ignore it (`Mails.verifyEmail`).
  *
  * @module
  */

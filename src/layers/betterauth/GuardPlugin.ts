@@ -1,5 +1,5 @@
 /**
- * The `AuthGuard` as a Better Auth plugin: its hook runs once Better Auth has routed a request to a
+ * The `AttemptGuard` as a Better Auth plugin: its hook runs once Better Auth has routed a request to a
  * real endpoint and parsed its body, before the endpoint. A refusal is answered as it is; an
  * admitted attempt's headers (the rate-limit fields) are added to the endpoint's answer.
  *
@@ -16,7 +16,7 @@
  */
 import type { BetterAuthPlugin } from "better-auth"
 import { Effect, Option } from "effect"
-import type { AttemptUser, AuthGuardService } from "../../services/AuthGuard.js"
+import type { AttemptUser, AttemptGuardService } from "../../services/AttemptGuard.js"
 import type { Library } from "./Library.js"
 
 /** A parsed body's string field. */
@@ -57,7 +57,7 @@ type BearerPlugin = ReturnType<Library["bearer"]>
 
 export const guardPlugin = (
   { createAuthMiddleware, getAuthoritativeSessionFromCtx }: Pick<Library, "createAuthMiddleware" | "getAuthoritativeSessionFromCtx">,
-  guard: AuthGuardService,
+  guard: AttemptGuardService,
   run: <A>(effect: Effect.Effect<A>) => Promise<A>,
   options: {
     /** The bearer plugin instance Better Auth runs before this one. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Mail } from "../services/Mailer.js"
+import type { Mail } from "../../services/Mailer.js"
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;")
@@ -47,3 +47,18 @@ export const verifyEmail = (appName: string, to: string, url: string, expiresInS
     url,
     `It works within ${minutes(expiresInSeconds)}, and confirms the account created with this address as it was created. If you did not create an account with ${appName}, ignore this email.`
   )
+
+/** To the owner of an address someone tried to sign up again: no link, nothing to do. */
+export const existingAccount = (appName: string, to: string): Mail => {
+  const lines = [
+    `Someone tried to create an account for ${appName} with this address, which already has one.`,
+    "If it was you, sign in; if you have forgotten your password, ask for a reset.",
+    "If it was not you, there is nothing to do: your account is unchanged."
+  ]
+  return {
+    to,
+    subject: `Your ${appName} account`,
+    text: `${lines.join("\n\n")}\n`,
+    html: lines.map((line) => `<p>${escapeHtml(line)}</p>`).join("")
+  }
+}

@@ -1,6 +1,6 @@
 /**
- * Exact counting of one bucket, as a pure step: the state before, the policy and the time in;
- * the decision and the state after out. The Durable Object backend runs it inside the one object
+ * The windows of a rate limit (fixed or sliding), counted exactly for one bucket as a pure step:
+ * the state before, the policy and the time in; the decision and the state after out. The Durable Object backend runs it inside the one object
  * that owns a bucket (so nothing runs between the read and the write); tests run it with
  * `TestClock`. Time comes from Effect's `Clock`.
  *
@@ -17,7 +17,7 @@ export const CounterState = Schema.Union(
 )
 export type CounterState = typeof CounterState.Type
 
-export interface Counted {
+export interface CountOutcome {
   readonly decision: RateLimitDecision
   /** The state to keep: unchanged when the request was refused. */
   readonly state: CounterState
@@ -29,7 +29,7 @@ export interface Counted {
 export const policyKey = (policy: RateLimitPolicy): string =>
   `${policy.algorithm ?? "fixed-window"}:${policy.limit}:${Math.max(1, Duration.toMillis(policy.window))}`
 
-const fixed = (previous: Option.Option<CounterState>, policy: RateLimitPolicy, now: number): Counted => {
+const fixed = (previous: Option.Option<CounterState>, policy: RateLimitPolicy, now: number): CountOutcome => {
   const window = currentWindow(policy, now)
   const count = Option.match(previous, {
     onNone: () => 0,
@@ -50,7 +50,7 @@ const fixed = (previous: Option.Option<CounterState>, policy: RateLimitPolicy, n
   }
 }
 
-const sliding = (previous: Option.Option<CounterState>, policy: RateLimitPolicy, now: number): Counted => {
+const sliding = (previous: Option.Option<CounterState>, policy: RateLimitPolicy, now: number): CountOutcome => {
   const windowMillis = Math.max(1, Duration.toMillis(policy.window))
   // A request admitted at `t` counts while now < t + window.
   const hits = Option.match(previous, {
@@ -80,7 +80,7 @@ const sliding = (previous: Option.Option<CounterState>, policy: RateLimitPolicy,
 }
 
 /** Counts one request against `previous` under `policy` at `nowMillis`. */
-export const countAt = (previous: Option.Option<CounterState>, policy: RateLimitPolicy, nowMillis: number): Counted =>
+export const countAt = (previous: Option.Option<CounterState>, policy: RateLimitPolicy, nowMillis: number): CountOutcome =>
   policy.algorithm === "sliding-window" ? sliding(previous, policy, nowMillis) : fixed(previous, policy, nowMillis)
 
 /** Where one bucket's state is kept: SQLite in the Durable Object, a Map in tests. */

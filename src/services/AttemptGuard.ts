@@ -16,7 +16,7 @@ export interface AttemptUser {
   readonly email: string
 }
 
-export interface AuthAttempt {
+export interface Attempt {
   /** The endpoint's path under the auth base path, as routed, e.g. `/sign-in/email`. */
   readonly endpoint: string
   /** The body as the auth provider parsed it. */
@@ -36,22 +36,22 @@ export interface AuthAttempt {
   readonly user: Effect.Effect<Option.Option<AttemptUser>>
 }
 
-export type AuthVerdict =
+export type AttemptVerdict =
   /** Answer this instead of running the endpoint. */
   | { readonly _tag: "Refused"; readonly response: Response }
   /** Go ahead; add `headers` to the answer. */
   | { readonly _tag: "Admitted"; readonly headers: Record<string, string> }
 
-export interface AuthGuardService {
+export interface AttemptGuardService {
   /** Whether the guard judges requests to `endpoint` at all (others never reach `check`). */
   readonly covers: (endpoint: string) => boolean
-  readonly check: (attempt: AuthAttempt) => Effect.Effect<AuthVerdict>
+  readonly check: (attempt: Attempt) => Effect.Effect<AttemptVerdict>
 }
 
-export class AuthGuard extends Context.Tag("edge-auth-state/AuthGuard")<AuthGuard, AuthGuardService>() {}
+export class AttemptGuard extends Context.Tag("edge-auth-state/AttemptGuard")<AttemptGuard, AttemptGuardService>() {}
 
 /** Admits everything: the auth provider without a guard. */
-export const admitAll: AuthGuardService = {
+export const admitAll: AttemptGuardService = {
   covers: () => false,
   check: () => Effect.succeed({ _tag: "Admitted", headers: {} })
 }

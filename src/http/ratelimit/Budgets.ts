@@ -12,20 +12,20 @@
  * @module
  */
 import { Effect, Option } from "effect"
-import type { AuthAttempt, AuthVerdict } from "../../services/AuthGuard.js"
+import type { Attempt, AttemptVerdict } from "../../services/AttemptGuard.js"
 import { RateLimiter } from "../../services/RateLimiter.js"
 import { accountEmail, digest, mailboxOf } from "./Account.js"
 import { clientBucket } from "./ClientAddress.js"
 import type { Refusal } from "./Count.js"
 import { countIn } from "./Count.js"
-import type { Counted } from "./Headers.js"
+import type { CountedBucket } from "./Headers.js"
 import { rateLimitFields } from "./Headers.js"
 import type { Budget, BudgetSubject } from "./Rules.js"
 import { matchRule, RateLimitRules } from "./Rules.js"
 
-const admittedUncounted: AuthVerdict = { _tag: "Admitted", headers: {} }
+const admittedUncounted: AttemptVerdict = { _tag: "Admitted", headers: {} }
 
-const refusedWith = (refusal: Refusal): AuthVerdict => ({
+const refusedWith = (refusal: Refusal): AttemptVerdict => ({
   _tag: "Refused",
   response: Response.json({ error: refusal.error }, { status: refusal.status, headers: refusal.headers })
 })
@@ -39,7 +39,7 @@ export const makeCheck = (basePath: string) =>
     const limiter = yield* RateLimiter
     const settings = yield* RateLimitRules
 
-    return (attempt: AuthAttempt): Effect.Effect<AuthVerdict> =>
+    return (attempt: Attempt): Effect.Effect<AttemptVerdict> =>
       Effect.gen(function*() {
         const rule = matchRule(settings.rules, `${basePath}${attempt.endpoint}`.toLowerCase())
         if (rule?.budgets === undefined || rule.budgets.length === 0 || !attempt.valid) return admittedUncounted
@@ -70,7 +70,7 @@ export const makeCheck = (basePath: string) =>
           }
         }
 
-        const counted: Array<Counted> = []
+        const counted: Array<CountedBucket> = []
         for (const budget of [...rule.budgets].sort((a, b) => order[a.per] - order[b.per])) {
           const subject = yield* subjectOf(budget)
           if (Option.isNone(subject)) continue
@@ -82,6 +82,6 @@ export const makeCheck = (basePath: string) =>
           })
           if (refusal !== undefined) return refusedWith(refusal)
         }
-        return { _tag: "Admitted", headers: counted.length > 0 ? rateLimitFields(counted) : {} } satisfies AuthVerdict
+        return { _tag: "Admitted", headers: counted.length > 0 ? rateLimitFields(counted) : {} } satisfies AttemptVerdict
       })
   })

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, TestClock } from "effect"
 import { mailboxOf } from "../../src/http/ratelimit/Account.js"
-import { makeCheck } from "../../src/http/ratelimit/Attempts.js"
+import { makeCheck } from "../../src/http/ratelimit/Budgets.js"
 import { RateLimitRules } from "../../src/http/ratelimit/Rules.js"
 import * as KvMemory from "../../src/layers/KvMemory.js"
 import * as RateLimiterKv from "../../src/layers/RateLimiterKv.js"
-import type { AttemptUser } from "../../src/services/AuthGuard.js"
+import type { AttemptUser } from "../../src/services/AttemptGuard.js"
 
 const Live = Layer.merge(RateLimiterKv.layer.pipe(Layer.provide(KvMemory.layer)), RateLimitRules.layer())
 

@@ -11,30 +11,19 @@
  * @module
  */
 import { Cause, Effect, Exit, Runtime, Scheduler } from "effect"
-import type { FiberId, FiberRefs } from "effect"
 
 const freshScheduler = () => new Scheduler.MixedScheduler(2048)
 
 /** `effect` on a fresh scheduler, so its fibers only ever resume from this request's own work. */
-export const isolated = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+export const withRequestScheduler = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.suspend(() => Effect.withScheduler(effect, freshScheduler()))
 
 /**
- * Runs `effect` from promise-based code (Better Auth's storage calls, `ctx.waitUntil`) on a fresh
- * scheduler. A failure rejects with the error itself, not a FiberFailure wrapper.
+ * Runs `effect` from promise-based code (Better Auth's storage and hooks, `ctx.waitUntil`) on a
+ * fresh scheduler. A failure rejects with the error itself, not a FiberFailure wrapper.
  */
 export const runPromise = <A, E, R>(runtime: Runtime.Runtime<R>, effect: Effect.Effect<A, E, R>): Promise<A> =>
   new Promise((resolve, reject) => {
     const fiber = Runtime.runFork(runtime, effect, { scheduler: freshScheduler() })
     fiber.addObserver((exit) => (Exit.isSuccess(exit) ? resolve(exit.value) : reject(Cause.squash(exit.cause))))
   })
-
-/**
- * Starts `effect` on `runtime` on a fresh scheduler, its fiber's state first passed through
- * `updateRefs` (e.g. the request's services and id set in one step, without an `Effect.provide`).
- */
-export const runtimeFork = <A, E, R>(
-  runtime: Runtime.Runtime<R>,
-  effect: Effect.Effect<A, E, R>,
-  updateRefs?: (refs: FiberRefs.FiberRefs, fiberId: FiberId.Runtime) => FiberRefs.FiberRefs
-) => Runtime.runFork(runtime, effect, { scheduler: freshScheduler(), updateRefs })

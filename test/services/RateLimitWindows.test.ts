@@ -1,14 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Option, TestClock } from "effect"
 import * as RateLimiterDurableObject from "../../src/layers/RateLimiterDurableObject.js"
-import { countAt, policyKey } from "../../src/services/RateLimitCounter.js"
+import { countAt, policyKey } from "../../src/services/RateLimitWindows.js"
 import { RateLimiter } from "../../src/services/RateLimiter.js"
 import type { RateLimitPolicy } from "../../src/services/RateLimiter.js"
 
 const start = Date.UTC(2026, 10, 28, 12, 0, 0)
 const sliding: RateLimitPolicy = { limit: 3, window: "60 seconds", algorithm: "sliding-window" }
 
-describe("RateLimitCounter: the Durable Object's counting", () => {
+describe("RateLimitWindows: the Durable Object's counting", () => {
   it.effect("a sliding window admits at most the limit in any 60 s, wherever the window edge falls", () =>
     Effect.gen(function*() {
       const limiter = yield* RateLimiter

@@ -6,6 +6,11 @@
  *
  * @module
  */
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Effect } from "effect"
+import { jsonError } from "../ErrorResponses.js"
 
 /** 64 KiB: far above any auth or action body, far below what would strain an isolate. */
 export const defaultMaxBodyBytes = 64 * 1024
@@ -83,7 +88,22 @@ export const bufferBody = async (request: Request, maxBytes: number): Promise<Bu
 }
 
 /** The answer to a body over the cap, or one that could not be read. */
-export const refusal = (buffered: Exclude<Buffered, { _tag: "Buffered" }>, maxBytes: number, requestId: string): Response =>
+const refusal = (buffered: Exclude<Buffered, { _tag: "Buffered" }>, maxBytes: number) =>
   buffered._tag === "TooLarge"
-    ? Response.json({ error: "Payload too large", maxBytes }, { status: 413, headers: { "x-request-id": requestId } })
-    : Response.json({ error: "Bad request" }, { status: 400, headers: { "x-request-id": requestId } })
+    ? HttpServerResponse.unsafeJson({ error: "Payload too large", maxBytes }, { status: 413 })
+    : jsonError(400)
+
+/**
+ * The middleware: a request with a body reaches `app` with the body buffered (every stage after it
+ * reads the same bytes), or is answered 413 (over `maxBytes`) or 400 (unreadable) without reaching it.
+ */
+export const middleware = (maxBytes: number) =>
+<E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | HttpServerRequest.HttpServerRequest> =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const source = request.source
+    if (!(source instanceof Request) || source.body === null) return app
+    return Effect.flatMap(Effect.promise(() => bufferBody(source, maxBytes)), (buffered) =>
+      buffered._tag === "Buffered"
+        ? Effect.provideService(app, HttpServerRequest.HttpServerRequest, HttpServerRequest.fromWeb(buffered.request))
+        : Effect.succeed(refusal(buffered, maxBytes)))
+  })

@@ -45,9 +45,8 @@ const withoutBodyHeaders = (response: HttpServerResponse.HttpServerResponse): Re
 export const toJsonError = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse =>
   response.status >= 400 && !isJson(response) ? jsonError(response.status, undefined, withoutBodyHeaders(response)) : response
 
-
 /**
- * One line per bad field, in words: `days: must be a whole number from 1 to 90`. The first issue of
+ * One line per bad field: `days: must be a whole number from 1 to 90`. The first issue of
  * each field is enough to fix the request; the full list stays in `issues`.
  */
 export const describeIssues = (issues: ReadonlyArray<typeof HttpApiError.Issue.Type>): string => {
@@ -60,18 +59,18 @@ export const describeIssues = (issues: ReadonlyArray<typeof HttpApiError.Issue.T
   return lines.length === 0 ? "The request does not match the endpoint's schema" : lines.join("; ")
 }
 
-/** The platform's decode error, its `message` in plain words (`describeIssues`). */
-export const plainDecodeError = (issues: ReadonlyArray<typeof HttpApiError.Issue.Type>) =>
+/** The platform's decode error, its `message` readable (`describeIssues`). */
+export const readableDecodeError = (issues: ReadonlyArray<typeof HttpApiError.Issue.Type>) =>
   new HttpApiError.HttpApiDecodeError({ issues, message: describeIssues(issues) })
 
 /**
- * A 400 for input that does not decode says which field is wrong in plain words (its `message`),
- * instead of the schema tree the platform writes there. Its shape stays the platform's
- * `HttpApiDecodeError`, so typed clients still decode it.
+ * A 400 for input that does not decode says which field is wrong, readably (its `message`), instead
+ * of the schema tree the platform writes there. Its shape stays the platform's `HttpApiDecodeError`,
+ * so typed clients still decode it.
  */
-export const plainDecodeErrors = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+export const readableDecodeErrors = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.catchIf(
     app,
     (error): error is E & HttpApiError.HttpApiDecodeError => error instanceof HttpApiError.HttpApiDecodeError,
-    (error) => Effect.fail(plainDecodeError(error.issues) as E)
+    (error) => Effect.fail(readableDecodeError(error.issues) as E)
   )

@@ -1,0 +1,76 @@
+/**
+ * A worker from options: what a project's entry file exports (`export default Worker.make({...})`),
+ * this repository's own included (`worker.ts`). The Effect runtime is built once per isolate, on
+ * the first request, from the configuration in `env` (`Config.readConfig`) and the options, and
+ * shared by every request after it. A configuration that cannot work (a missing secret, a binding
+ * the rules need) is named at once and every request is answered 503 with the problems.
+ *
+ * workerd hands each request its own `env` object, but the bindings in it are usable from any
+ * request, so the runtime is kept per configuration: `env`'s variables by value, its bindings by
+ * kind.
+ *
+ * @module
+ */
+import { Either } from "effect"
+import type * as Action from "./Action.js"
+import { makeWebHandler } from "./App.js"
+import type { AppOptions } from "./App.js"
+import { readConfig } from "./Config.js"
+import type { Env } from "./Config.js"
+import { requestIdOf } from "./middleware/RequestLog.js"
+
+/** What a project chooses in code; everything else is configuration in `env`. */
+export type WorkerOptions<Actions extends ReadonlyArray<Action.Any>> = Pick<AppOptions<Actions>, "actions" | "rateLimits" | "tracing">
+
+type Handler = (request: Request, ctx: ExecutionContext) => Promise<Response>
+
+const misconfigured = (problems: ReadonlyArray<string>): Handler => {
+  console.error(JSON.stringify({ level: "ERROR", message: "worker misconfigured", problems }))
+  return async (request) =>
+    Response.json(
+      { error: "Service misconfigured", problems },
+      { status: 503, headers: { "x-request-id": requestIdOf(request.headers.get("cf-ray") ?? undefined) } }
+    )
+}
+
+/** Whether two `env`s configure alike: equal variables, bindings of the same kinds. */
+const configureAlike = (a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean => {
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return false
+  for (const key of keys) {
+    const x = a[key]
+    const y = b[key]
+    if (typeof x === "string" || typeof y === "string" ? x !== y : typeof x !== typeof y) return false
+  }
+  return true
+}
+
+/** The fetch handler of a worker made with `options`. */
+export const make = <const Actions extends ReadonlyArray<Action.Any>>(options: WorkerOptions<Actions> = {}) => {
+  const built: Array<{ readonly env: Readonly<Record<string, unknown>>; readonly handler: Handler }> = []
+  const handlerFor = (env: Env): Handler => {
+    const entries = env as unknown as Readonly<Record<string, unknown>>
+    // Every request of a deployed worker carries the same configuration: the last one built answers.
+    const last = built[built.length - 1]
+    if (last !== undefined && (last.env === entries || configureAlike(last.env, entries))) return last.handler
+    const known = built.find((b) => configureAlike(b.env, entries))
+    if (known !== undefined) return known.handler
+    const handler = Either.match(readConfig(entries), {
+      onLeft: misconfigured,
+      onRight: (config) => {
+        try {
+          return makeWebHandler({ ...config, ...options }).handler
+        } catch (error) {
+          return misconfigured(String(error instanceof Error ? error.message : error).split("\n"))
+        }
+      }
+    })
+    built.push({ env: entries, handler })
+    return handler
+  }
+  return {
+    fetch(request, env, ctx) {
+      return handlerFor(env)(request, ctx)
+    }
+  } satisfies ExportedHandler<Env>
+}

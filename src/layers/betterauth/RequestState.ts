@@ -1,0 +1,53 @@
+/**
+ * What Better Auth's callbacks (its storage, hooks, mail and passkey callbacks) know of the
+ * request they run in: the request's Effect runtime, whose services and request id their Effects
+ * run with, and whether its passkey ceremony passed verification.
+ *
+ * It rides in Better Auth's own request state (`defineRequestState`, the AsyncLocalStorage Better
+ * Auth already keeps per request): `within` starts Better Auth's handler with it, and every
+ * callback reads it back. The request id itself lives in one place, the answering fiber's
+ * `RequestId`; this carries the runtime that holds it.
+ *
+ * @module
+ */
+import type { Effect, Runtime } from "effect"
+import { runPromise } from "../../services/RequestScheduler.js"
+import type { Library } from "./Library.js"
+
+interface State {
+  readonly runtime: Runtime.Runtime<never>
+  passkeyVerified: boolean
+}
+
+export interface RequestStates {
+  /** Runs `handle` (Better Auth's handler) for the request answered on `runtime`. */
+  readonly within: <A>(
+    runtime: Runtime.Runtime<never>,
+    handle: () => Promise<A>
+  ) => Promise<{ readonly result: A; readonly passkeyVerified: boolean }>
+  /** Runs `effect` on the current request's runtime (`fallback`'s outside a request). */
+  readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
+  /** Records that the current request's passkey ceremony passed WebAuthn verification. */
+  readonly markPasskeyVerified: () => Promise<void>
+}
+
+export const make = (
+  library: Pick<Library, "defineRequestState" | "runWithRequestState">,
+  fallback: Runtime.Runtime<never>
+): RequestStates => {
+  const state = library.defineRequestState<State | undefined>(() => undefined)
+  /** The current request's state; `undefined` outside `within` (Better Auth throws there). */
+  const current = (): Promise<State | undefined> => state.get().catch(() => undefined)
+  return {
+    within: async (runtime, handle) => {
+      const request: State = { runtime, passkeyVerified: false }
+      const result = await library.runWithRequestState(new WeakMap([[state.ref, request]]), handle)
+      return { result, passkeyVerified: request.passkeyVerified }
+    },
+    run: (effect) => current().then((request) => runPromise(request?.runtime ?? fallback, effect)),
+    markPasskeyVerified: () =>
+      current().then((request) => {
+        if (request !== undefined) request.passkeyVerified = true
+      })
+  }
+}

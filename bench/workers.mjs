@@ -287,13 +287,13 @@ export const moduleMap = (bundleText) => {
 
 /**
  * The bundle a running `wrangler dev` of `t` serves (the newest .wrangler/tmp/dev-* beside its
- * config): profiles name it only `worker.js`.
+ * config): profiles name it only by its entry's file name.
  */
 export const devBundleSource = (t) => {
   const tmp = join(dirname(t.config), ".wrangler", "tmp")
   const newest = readdirSync(tmp)
-    .filter((d) => d.startsWith("dev-") && existsSync(join(tmp, d, "worker.js")))
-    .map((d) => join(tmp, d, "worker.js"))
+    .filter((d) => d.startsWith("dev-"))
+    .flatMap((d) => ["main.js", "worker.js"].map((name) => join(tmp, d, name)).filter((file) => existsSync(file)))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]
   return newest === undefined ? undefined : readFileSync(newest, "utf8")
 }
@@ -333,7 +333,7 @@ export const topSelf = (profile, resolve = () => "", count = 20) => {
   const byEntry = new Map()
   const byPackage = new Map()
   for (const [frame, micros] of self) {
-    const bundled = /worker\.js$/.test(frame.url)
+    const bundled = /(worker|main)\.js$/.test(frame.url)
     const where = bundled ? resolve(frame.url, frame.lineNumber) : frame.url || "(native)"
     const name = frame.functionName || "(anonymous)"
     const key = `${name}\u0000${where}`
@@ -355,13 +355,15 @@ export const topSelf = (profile, resolve = () => "", count = 20) => {
 
 /**
  * The bundle `wrangler deploy` would upload (unminified, as `wrangler check startup` builds it) and
- * its worker.js, which names the modules in a profile (see `moduleMap`).
+ * its entry's JavaScript, which names the modules in a profile (see `moduleMap`).
  */
 export const buildBundle = (t, dir) => {
   mkdirSync(dir, { recursive: true })
   const bundle = join(dir, `${t.name}.bundle`)
   run(["deploy", "--dry-run", "--config", t.config, "--outfile", bundle, "--outdir", join(dir, `${t.name}-dist`)])
-  return { bundle, source: readFileSync(join(dir, `${t.name}-dist`, "worker.js"), "utf8") }
+  // The entry keeps its file name (`main.js` for src/http/main.ts, `worker.js` for the baseline).
+  const entry = /^main\s*=\s*"([^"]+)"/m.exec(readFileSync(t.config, "utf8"))[1].replace(/^.*\//, "").replace(/\.ts$/, ".js")
+  return { bundle, source: readFileSync(join(dir, `${t.name}-dist`, entry), "utf8") }
 }
 
 /** One `wrangler check startup` of a built bundle: the profile of the worker's startup. */

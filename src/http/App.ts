@@ -9,7 +9,7 @@ import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { Effect, Exit, Layer, Scope } from "effect"
 import * as BetterAuth from "../layers/BetterAuth.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
@@ -19,13 +19,11 @@ import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
 import * as RateLimiterDurableObject from "../layers/RateLimiterDurableObject.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as Services from "../layers/Services.js"
-import { BackgroundTasks } from "../services/BackgroundTasks.js"
 import type { Authenticated } from "../services/CurrentUser.js"
 import type { Kv } from "../services/Kv.js"
 import { Mailer, Outbox } from "../services/Mailer.js"
 import { describePolicy, RateLimiter } from "../services/RateLimiter.js"
 import type { RateLimiterService } from "../services/RateLimiter.js"
-import { withRequestScheduler } from "../services/RequestScheduler.js"
 import { Tracing } from "../services/Tracing.js"
 import { TrustedOrigins } from "../services/TrustedOrigins.js"
 import type * as Action from "./Action.js"
@@ -41,6 +39,7 @@ import * as Cors from "./middleware/Cors.js"
 import * as RateLimit from "./middleware/RateLimit.js"
 import * as RequestLog from "./middleware/RequestLog.js"
 import * as OpenApiRoute from "./OpenApiRoute.js"
+import * as WebHandler from "./WebHandler.js"
 import { RateLimitRules, rulePolicies } from "./ratelimit/Rules.js"
 import type { RateLimitRule, RateLimitSettings } from "./ratelimit/Rules.js"
 
@@ -134,15 +133,16 @@ export type EveryActionServiceIsProvided = Holds<
 >
 
 /**
- * The middleware, in one visible order, outermost first: the request's id, its log line and JSON
- * error bodies on the way out; CORS (preflights answered here, never counted); the body limit; the
+ * The middleware, in one visible order, outermost first: failures answered and logged with the
+ * request's id (given when its fiber starts, `WebHandler`; on the way out every answer is JSON when
+ * it is an error, stamped with the id and logged, `RequestLog.finish`); CORS (preflights answered here, never counted); the body limit; the
  * rate limit per client address. Then the router: the API's endpoints (input errors made readable
  * before they are encoded, `apiMiddleware`), Better Auth's routes, the OpenAPI document and the
  * development routes.
  */
 const withMiddleware = (maxBodyBytes: number) =>
   Effect.map(Effect.all([Cors.make, RateLimit.make]), ([cors, rateLimit]) => <R>(app: HttpApp.Default<never, R>) =>
-    RequestLog.middleware(toJsonError)(cors(BodyLimit.middleware(maxBodyBytes)(rateLimit(app)))))
+    RequestLog.middleware(cors(BodyLimit.middleware(maxBodyBytes)(rateLimit(app)))))
 
 /** Inside the router, where the API's errors are still values: input errors made readable. */
 const apiMiddleware = HttpApiBuilder.middleware(readableDecodeErrors)
@@ -174,7 +174,7 @@ export type HandlerOptions<Actions extends ReadonlyArray<Action.Any>> =
  * A `fetch` handler for the whole app over `services` (the worker's: `servicesLayer`; a test's:
  * `TestApp`). Every layer is synchronous, so the runtime is built at once, inside the call that
  * creates the handler, and no request ever awaits a promise another request created. Each request
- * is one fiber, on a scheduler of its own (`RequestScheduler`).
+ * is one fiber, on a scheduler of its own (`WebHandler`).
  */
 export const handlerOver = <Actions extends ReadonlyArray<Action.Any>>(options: HandlerOptions<Actions>, services: Layer.Layer<AppServices>) => {
   const scope = Effect.runSync(Scope.make())
@@ -189,11 +189,9 @@ export const handlerOver = <Actions extends ReadonlyArray<Action.Any>>(options: 
   const runtime = Effect.runSync(Scope.extend(Layer.toRuntime(complete), scope))
   const middleware = Effect.runSync(Effect.provide(withMiddleware(options.maxBodyBytes ?? BodyLimit.defaultMaxBodyBytes), runtime))
   const router = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
-  const handle = HttpApp.toWebHandlerRuntime(runtime)(withRequestScheduler(middleware(router)))
   return {
     /** Answers `request`; background work (mail, cache refreshes) is kept alive by `ctx.waitUntil`. */
-    handler: (request: Request, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> =>
-      handle(request, ctx === undefined ? undefined : Context.make(BackgroundTasks, BackgroundTasks.fromExecutionContext(ctx))),
+    handler: WebHandler.make(runtime, middleware(router), RequestLog.finish(toJsonError)),
     dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

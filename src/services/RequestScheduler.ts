@@ -12,7 +12,8 @@
  */
 import { Cause, Effect, Exit, Runtime, Scheduler } from "effect"
 
-const freshScheduler = () => new Scheduler.MixedScheduler(2048)
+/** A scheduler for one request's fibers. */
+export const freshScheduler = () => new Scheduler.MixedScheduler(2048)
 
 /** `effect` on a fresh scheduler, so its fibers only ever resume from this request's own work. */
 export const withRequestScheduler = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

@@ -44,7 +44,8 @@ export const make = Effect.map(TrustedOrigins, (trusted) => {
   return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | HttpServerRequest.HttpServerRequest> => {
     const withCors = cors(app)
     return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-      const origin = request.headers["origin"]
+      // Read from workerd's request: the platform's `headers` copies every header.
+      const origin = request.source instanceof Request ? request.source.headers.get("origin") ?? undefined : request.headers["origin"]
       if (origin !== undefined && trusted.isTrusted(origin, request.originalUrl)) return withCors
       return request.method === "OPTIONS" ? Effect.succeed(preflightUntrusted) : app
     })

@@ -1,13 +1,14 @@
 /**
  * Every request has an id (`CF-Ray` when Cloudflare gave one, a UUID otherwise), returned as
- * `X-Request-Id` and attached to every log line written while answering it. An access-log line
- * closes each request at Debug level (enable it with `Logger.minimumLogLevel`); it is off by
- * default because a log line per request costs more than the request itself. Logging it changes
- * nothing else: every request takes the same path whether it is on or not.
+ * `X-Request-Id` and attached to every log line written while answering it: the web handler
+ * (`WebHandler`) sets it when the request's fiber starts. An access-log line closes each request at
+ * Debug level (enable it with `Logger.minimumLogLevel`); it is off by default because a log line per
+ * request costs more than the request itself. Logging it changes nothing else: every request takes
+ * the same path whether it is on or not.
  *
  * @module
  */
-import * as HttpApp from "@effect/platform/HttpApp"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -39,16 +40,8 @@ export const requestIdOf = (ray: string | undefined): string =>
 /** Whether the access log is on: it is written at Debug, and costs nothing when Debug is off. */
 const accessLogEnabled = Effect.map(FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.lessThanEqual(LogLevel.Debug))
 
-/** The access-log line of one request. */
-const accessLog = (request: HttpServerRequest.HttpServerRequest, requestId: string, status: number, started: number) =>
-  Effect.flatMap(Clock.currentTimeMillis, (finished) =>
-    Effect.logDebug("request").pipe(
-      Effect.annotateLogs({ requestId, method: request.method, path: request.url.split("?", 1)[0]!.slice(0, 256), status, ms: finished - started })
-    ))
-
-/** The id of a request from workerd, read from its own headers (not the platform's copy of all). */
-const rayOf = (request: HttpServerRequest.HttpServerRequest) =>
-  request.source instanceof Request ? request.source.headers.get("cf-ray") ?? undefined : request.headers["cf-ray"]
+/** When the request began, for the access log (set only while it is on). */
+const requestStartedAt = FiberRef.unsafeMake<number>(0)
 
 /**
  * A failure the app did not answer itself, as the platform answers it (a route not found is a 404,
@@ -61,23 +54,35 @@ const failed = (cause: Cause.Cause<unknown>) =>
       : Effect.succeed(response))
 
 /**
- * Gives the request its id, runs the app with it (every line logged meanwhile carries it, and a
- * failure is answered and logged here), and on the way out passes every response through `finish`
- * (e.g. `ErrorResponses.toJson`) before stamping it with `X-Request-Id` and, when enabled, logging
- * the request. One pre-response handler does it all, as each one installed costs a copy of the
- * fiber's state.
+ * The outermost middleware: the app's failures answered here, while the request's id (set when
+ * its fiber starts, `WebHandler`) is in every line logged; the start noted for the access log.
  */
-export const middleware = (finish: (response: HttpServerResponse.HttpServerResponse) => HttpServerResponse.HttpServerResponse) =>
-<E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R | HttpServerRequest.HttpServerRequest> =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const requestId = requestIdOf(rayOf(request))
-    return Effect.flatMap(accessLogEnabled, (logged) =>
-      Effect.flatMap(logged ? Clock.currentTimeMillis : Effect.succeed(0), (started) =>
-        Effect.zipRight(
-          HttpApp.appendPreResponseHandler((_request, response) => {
-            const finished = HttpServerResponse.setHeader(finish(response), "x-request-id", requestId)
-            return logged ? Effect.as(accessLog(request, requestId, finished.status, started), finished) : Effect.succeed(finished)
-          }),
-          Effect.locally(Effect.catchAllCause(app, failed), currentRequestId, requestId)
-        )))
+export const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R> =>
+  Effect.flatMap(accessLogEnabled, (logged) => {
+    const answered = Effect.catchAllCause(app, failed)
+    return logged ? Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.zipRight(FiberRef.set(requestStartedAt, now), answered)) : answered
   })
+
+/**
+ * What every answer goes through on its way out, failures' included: `toJson` (every error
+ * answer as JSON, `ErrorResponses.toJsonError`), the `X-Request-Id` stamp and, when enabled, the
+ * access-log line.
+ */
+export const finish = (toJson: (response: HttpServerResponse.HttpServerResponse) => HttpServerResponse.HttpServerResponse) =>
+(
+  response: HttpServerResponse.HttpServerResponse,
+  request: HttpServerRequest.HttpServerRequest,
+  requestId: string
+): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+  const finished = HttpServerResponse.setHeader(toJson(response), "x-request-id", requestId)
+  return Effect.flatMap(accessLogEnabled, (logged) =>
+    logged
+      ? Effect.flatMap(Effect.all([Clock.currentTimeMillis, FiberRef.get(requestStartedAt)]), ([now, started]) =>
+        Effect.as(
+          Effect.logDebug("request").pipe(
+            Effect.annotateLogs({ method: request.method, path: request.url.split("?", 1)[0]!.slice(0, 256), status: finished.status, ms: now - started })
+          ),
+          finished
+        ))
+      : Effect.succeed(finished))
+}

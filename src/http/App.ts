@@ -141,8 +141,10 @@ export type EveryActionServiceIsProvided = Holds<
  * development routes.
  */
 const withMiddleware = (maxBodyBytes: number) =>
-  Effect.map(Effect.all([Cors.make, RateLimit.make]), ([cors, rateLimit]) => <R>(app: HttpApp.Default<never, R>) =>
-    RequestLog.middleware(cors(BodyLimit.middleware(maxBodyBytes)(rateLimit(app)))))
+  Effect.map(Effect.all([RequestLog.make(toJsonError), Cors.make, RateLimit.make]), ([log, cors, rateLimit]) => ({
+    app: <R>(app: HttpApp.Default<never, R>) => log.middleware(cors(BodyLimit.middleware(maxBodyBytes)(rateLimit(app)))),
+    finish: log.finish
+  }))
 
 /** Inside the router, where the API's errors are still values: input errors made readable. */
 const apiMiddleware = HttpApiBuilder.middleware(readableDecodeErrors)
@@ -191,7 +193,7 @@ export const handlerOver = <Actions extends ReadonlyArray<Action.Any>>(options: 
   const router = Effect.runSync(Effect.provide(HttpApiBuilder.httpApp, runtime))
   return {
     /** Answers `request`; background work (mail, cache refreshes) is kept alive by `ctx.waitUntil`. */
-    handler: WebHandler.make(runtime, middleware(router), RequestLog.finish(toJsonError)),
+    handler: WebHandler.make(runtime, middleware.app(router), middleware.finish),
     dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

@@ -4,7 +4,8 @@
  * request's services and its id already in its state, so no middleware pays to set them.
  *
  * It does what the platform's `HttpApp.toWebHandlerRuntime` does for an app that answers every
- * failure itself: a scope for the request, the pre-response handlers, the answer written with
+ * failure itself: a scope for the request (the router promises its handlers one,
+ * `HttpRouter.Provided`), the pre-response handlers, the answer written with
  * `HttpServerResponse.toWeb`; with the request's services, id and scheduler given when its fiber
  * starts. A client that goes away does not interrupt the request: workerd ends what it no longer
  * needs, and Better Auth's writes are not cut off halfway. A defect that escapes even the app's own

@@ -54,35 +54,33 @@ const failed = (cause: Cause.Cause<unknown>) =>
       : Effect.succeed(response))
 
 /**
- * The outermost middleware: the app's failures answered here, while the request's id (set when
- * its fiber starts, `WebHandler`) is in every line logged; the start noted for the access log.
+ * The request log of the runtime it is built on (whether the access log is on is read once, from
+ * its minimum log level):
+ * - `middleware`, the outermost: the app's failures answered here, while the request's id (set when
+ *   its fiber starts, `WebHandler`) is in every line logged; the start noted for the access log.
+ * - `finish`, what every answer goes through on its way out, failures' included: `toJson` (every
+ *   error answer as JSON, `ErrorResponses.toJsonError`), the `X-Request-Id` stamp and, when
+ *   enabled, the access-log line.
  */
-export const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R> =>
-  Effect.flatMap(accessLogEnabled, (logged) => {
-    const answered = Effect.catchAllCause(app, failed)
-    return logged ? Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.zipRight(FiberRef.set(requestStartedAt, now), answered)) : answered
-  })
-
-/**
- * What every answer goes through on its way out, failures' included: `toJson` (every error
- * answer as JSON, `ErrorResponses.toJsonError`), the `X-Request-Id` stamp and, when enabled, the
- * access-log line.
- */
-export const finish = (toJson: (response: HttpServerResponse.HttpServerResponse) => HttpServerResponse.HttpServerResponse) =>
-(
-  response: HttpServerResponse.HttpServerResponse,
-  request: HttpServerRequest.HttpServerRequest,
-  requestId: string
-): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
-  const finished = HttpServerResponse.setHeader(toJson(response), "x-request-id", requestId)
-  return Effect.flatMap(accessLogEnabled, (logged) =>
-    logged
-      ? Effect.flatMap(Effect.all([Clock.currentTimeMillis, FiberRef.get(requestStartedAt)]), ([now, started]) =>
+export const make = (toJson: (response: HttpServerResponse.HttpServerResponse) => HttpServerResponse.HttpServerResponse) =>
+  Effect.map(accessLogEnabled, (logged) => ({
+    middleware: <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R> => {
+      const answered = Effect.catchAllCause(app, failed)
+      return logged ? Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.zipRight(FiberRef.set(requestStartedAt, now), answered)) : answered
+    },
+    finish: (
+      response: HttpServerResponse.HttpServerResponse,
+      request: HttpServerRequest.HttpServerRequest,
+      requestId: string
+    ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+      const finished = HttpServerResponse.setHeader(toJson(response), "x-request-id", requestId)
+      if (!logged) return Effect.succeed(finished)
+      return Effect.flatMap(Effect.all([Clock.currentTimeMillis, FiberRef.get(requestStartedAt)]), ([now, started]) =>
         Effect.as(
           Effect.logDebug("request").pipe(
             Effect.annotateLogs({ method: request.method, path: request.url.split("?", 1)[0]!.slice(0, 256), status: finished.status, ms: now - started })
           ),
           finished
         ))
-      : Effect.succeed(finished))
-}
+    }
+  }))

@@ -157,8 +157,14 @@ export class RateLimitRules extends Context.Tag("edge-auth-state/RateLimitRules"
 }
 
 /** The first rule covering `endpoint` (normalised), if any. */
-export const matchRule = (rules: ReadonlyArray<RateLimitRule>, endpoint: string): RateLimitRule | undefined =>
-  rules.find((rule) => rule.paths.some((prefix) => endpoint === prefix || endpoint.startsWith(`${prefix}/`)))
+export const matchRule = (rules: ReadonlyArray<RateLimitRule>, endpoint: string): RateLimitRule | undefined => {
+  for (const rule of rules) {
+    for (const prefix of rule.paths) {
+      if (endpoint.startsWith(prefix) && (endpoint.length === prefix.length || endpoint[prefix.length] === "/")) return rule
+    }
+  }
+  return undefined
+}
 
 /**
  * Every policy of `rules` (per address, and each budget's), with the name of the bucket it counts:

@@ -9,10 +9,13 @@
  * `wrangler deploy`) and by the test configuration before the tests.
  */
 import { build } from "esbuild"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 
-await build({
+const outfile = "src/layers/generated/better-auth.mjs"
+const result = await build({
   entryPoints: ["src/layers/BetterAuthLibrary.ts"],
-  outfile: "src/layers/generated/better-auth.mjs",
+  outfile,
+  write: false,
   bundle: true,
   format: "esm",
   // As wrangler bundles for workerd; Node's built-ins come from its nodejs_compat flag.
@@ -24,3 +27,11 @@ await build({
   minify: true,
   logLevel: "warning"
 })
+
+// Written only when it changed: `npm run dev` rebuilds on every change under src/, and an
+// unchanged module must not look like one more change.
+const text = result.outputFiles[0]!.text
+if (!existsSync(outfile) || readFileSync(outfile, "utf8") !== text) {
+  mkdirSync("src/layers/generated", { recursive: true })
+  writeFileSync(outfile, text)
+}

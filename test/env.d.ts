@@ -1,16 +1,9 @@
 declare module "cloudflare:test" {
-  interface ProvidedEnv {
-    readonly KV: KVNamespace
-    readonly DB: D1Database
+  // The worker's bindings and variables (`Env`, written by `npm run types` from wrangler.toml), and
+  // the migrations the pool applies before each test file.
+  interface ProvidedEnv extends Env {
+    /** Secrets are not in `Env` (wrangler.toml does not hold them); the pool's bindings give these. */
     readonly BETTER_AUTH_SECRET: string
-    readonly BETTER_AUTH_URL: string
-    readonly MAILER: string
     readonly TEST_MIGRATIONS: Array<D1Migration>
-    readonly RATE_LIMITER: DurableObjectNamespace
-    readonly RATE_LIMIT_5_PER_60S: RateLimit
-    readonly RATE_LIMIT_3_PER_60S: RateLimit
-    readonly RATE_LIMIT_100_PER_60S: RateLimit
-    readonly RATE_LIMIT_10_PER_60S: RateLimit
-    readonly RATE_LIMIT_20_PER_60S: RateLimit
   }
 }

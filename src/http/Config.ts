@@ -1,57 +1,15 @@
 /**
- * The worker's configuration, read from its `env` once per isolate. A missing secret or binding is
- * reported by name, at start-up, instead of surfacing as a failure deep inside a request.
+ * The worker's configuration, read from its `env` once per isolate: the variables and secrets
+ * `wrangler.toml` lists (each with its default and meaning) and the bindings. A missing secret or
+ * binding is reported by name, at start-up, instead of surfacing as a failure deep inside a request.
  *
  * @module
  */
 import { Duration, Either, ParseResult, Redacted, Schema } from "effect"
 import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
+import type { CounterNamespace } from "../layers/RateLimiterDurableObject.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
-
-/** The bindings and variables `wrangler.toml` and `wrangler secret put` give the worker. */
-export interface Env {
-  readonly KV: KVNamespace
-  readonly DB: D1Database
-  /** At least 32 characters; `wrangler secret put BETTER_AUTH_SECRET` (or `.dev.vars` locally). */
-  readonly BETTER_AUTH_SECRET: string
-  /** The worker's public origin, e.g. `https://auth.example.com`. */
-  readonly BETTER_AUTH_URL: string
-  /** Session life in seconds (default 604800, 7 days). */
-  readonly SESSION_EXPIRES_IN?: string
-  /** Seconds after which a request extends a session (default 86400, 1 day). */
-  readonly SESSION_UPDATE_AGE?: string
-  /** "true" serves the counters at `GET /metrics` (for benchmarks; off by default). */
-  readonly METRICS_ENABLED?: string
-  /**
-   * Where mail goes: `resend` (the default: Resend's HTTP API, needs MAIL_FROM and RESEND_API_KEY)
-   * or `outbox` (kept in memory and served at `GET /dev/outbox`; local development only).
-   */
-  readonly MAILER?: string
-  /** The sender of every mail, e.g. `Example <auth@example.com>` (a domain verified with Resend). */
-  readonly MAIL_FROM?: string
-  /** Resend's API key: `wrangler secret put RESEND_API_KEY`. */
-  readonly RESEND_API_KEY?: string
-  /** The WebAuthn relying party id (default: BETTER_AUTH_URL's hostname). */
-  readonly PASSKEY_RP_ID?: string
-  /** Comma-separated origins passkey ceremonies may come from (default: BETTER_AUTH_URL's origin). */
-  readonly PASSKEY_ORIGIN?: string
-  /** `off` (default), `on-sign-up` or `required`: see `BetterAuthConfigShape.emailVerification`. */
-  readonly EMAIL_VERIFICATION?: string
-  /** "false" stops magic links from creating accounts for unknown addresses (default "true"). */
-  readonly MAGIC_LINK_SIGN_UP?: string
-  /** The largest request body read, in bytes (default 65536); a larger one is a 413. */
-  readonly MAX_BODY_BYTES?: string
-  /** What rate limits count with: "kv" (default), "durable-object" or "binding". */
-  readonly RATE_LIMIT_BACKEND?: string
-  /** The rate limiter's Durable Object namespace (`RateLimiterObject`), for "durable-object". */
-  readonly RATE_LIMITER?: DurableObjectNamespace
-  /**
-   * Comma-separated origins whose pages may call the API from a browser (Better Auth's trusted
-   * origins and the CORS allow-list), e.g. `https://app.example.com,https://*.example.com`.
-   */
-  readonly TRUSTED_ORIGINS?: string
-}
 
 /** Which `Mailer` layer the composition root builds. */
 export type MailerConfig =
@@ -61,7 +19,7 @@ export type MailerConfig =
 /** The rate limiter's backend, with the bindings it counts with. */
 export type RateLimiterChoice =
   | { readonly backend: "kv" }
-  | { readonly backend: "durable-object"; readonly namespace: DurableObjectNamespace }
+  | { readonly backend: "durable-object"; readonly namespace: CounterNamespace }
   | {
     readonly backend: "binding"
     /** Every `RATE_LIMIT_<limit>_PER_<period>S` binding in `env`, by name. */
@@ -104,7 +62,7 @@ const readRateLimiter = (env: Readonly<Record<string, unknown>>, problems: Array
           "Durable Object binding `RATE_LIMITER` is missing (RATE_LIMIT_BACKEND=durable-object): declare it in wrangler.toml with class_name = \"RateLimiterObject\" and its new_sqlite_classes migration"
         )
       }
-      return { backend: "durable-object", namespace: namespace as DurableObjectNamespace }
+      return { backend: "durable-object", namespace: namespace as CounterNamespace }
     }
     case "binding": {
       const bindings = new Map<string, RateLimitBinding>()
@@ -163,7 +121,7 @@ const text = (value: unknown): string | undefined => (typeof value === "string" 
  * outbox serves every mail (sign-in links among them) at `GET /dev/outbox`, so it is refused unless
  * the worker's own URL is a loopback address: a deployed worker never exposes it by accident.
  */
-const readMailer = (env: Partial<Record<keyof Env, unknown>>, problems: Array<string>): MailerConfig | undefined => {
+const readMailer = (env: Readonly<Record<string, unknown>>, problems: Array<string>): MailerConfig | undefined => {
   const kind = text(env.MAILER) ?? "resend"
   if (kind === "outbox") {
     // An invalid BETTER_AUTH_URL is named on its own; only a valid, non-loopback one is refused here.
@@ -185,7 +143,7 @@ const readMailer = (env: Partial<Record<keyof Env, unknown>>, problems: Array<st
 }
 
 /** The relying party id and origins passkeys are bound to, or the problems with them. */
-const readPasskey = (env: Partial<Record<keyof Env, unknown>>, baseURL: string, problems: Array<string>) => {
+const readPasskey = (env: Readonly<Record<string, unknown>>, baseURL: string, problems: Array<string>) => {
   const origins: Array<string> = []
   for (const entry of (text(env.PASSKEY_ORIGIN) ?? baseURL).split(",").map((s) => s.trim()).filter(Boolean)) {
     try {
@@ -210,7 +168,8 @@ const hasMethods = (value: unknown, ...methods: ReadonlyArray<string>) =>
   methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function")
 
 /** The configuration, or every problem with it, each in one line. */
-export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Either<AppConfig, ReadonlyArray<string>> => {
+export const readConfig = (bindings: object): Either.Either<AppConfig, ReadonlyArray<string>> => {
+  const env = bindings as Readonly<Record<string, unknown>>
   const problems: Array<string> = []
   if (!hasMethods(env.KV, "get", "put", "delete", "list")) problems.push("KV namespace binding `KV` is missing")
   if (!hasMethods(env.DB, "prepare", "batch")) problems.push("D1 database binding `DB` is missing")
@@ -221,7 +180,7 @@ export const readConfig = (env: Partial<Record<keyof Env, unknown>>): Either.Eit
     for (const issue of ParseResult.ArrayFormatter.formatErrorSync(variables.left)) problems.push(issue.message)
   }
   const mailer = readMailer(env, problems)
-  const rateLimiter = readRateLimiter(env as Readonly<Record<string, unknown>>, problems)
+  const rateLimiter = readRateLimiter(env, problems)
   const trusted = env.TRUSTED_ORIGINS === undefined || typeof env.TRUSTED_ORIGINS === "string"
     ? TrustedOrigins.parse(env.TRUSTED_ORIGINS ?? "")
     : { origins: [], problems: ["TRUSTED_ORIGINS must be a string of comma-separated origins"] }

@@ -16,7 +16,6 @@ import type * as Action from "./Action.js"
 import { makeWebHandler } from "./App.js"
 import type { AppOptions } from "./App.js"
 import { readConfig } from "./Config.js"
-import type { Env } from "./Config.js"
 import { requestIdOf } from "./middleware/RequestLog.js"
 
 /** What a project chooses in code; everything else is configuration in `env`. */
@@ -48,8 +47,8 @@ const configureAlike = (a: Readonly<Record<string, unknown>>, b: Readonly<Record
 /** The fetch handler of a worker made with `options`. */
 export const make = <const Actions extends ReadonlyArray<Action.Any>>(options: WorkerOptions<Actions> = {}) => {
   const built: Array<{ readonly env: Readonly<Record<string, unknown>>; readonly handler: Handler }> = []
-  const handlerFor = (env: Env): Handler => {
-    const entries = env as unknown as Readonly<Record<string, unknown>>
+  const handlerFor = (env: object): Handler => {
+    const entries = env as Readonly<Record<string, unknown>>
     // Every request of a deployed worker carries the same configuration: the last one built answers.
     const last = built[built.length - 1]
     if (last !== undefined && (last.env === entries || configureAlike(last.env, entries))) return last.handler
@@ -69,8 +68,9 @@ export const make = <const Actions extends ReadonlyArray<Action.Any>>(options: W
     return handler
   }
   return {
-    fetch(request, env, ctx) {
+    /** The worker's `fetch`: `env` is the project's (its `wrangler.toml`), read by `Config.readConfig`. */
+    fetch(request: Request, env: object, ctx: ExecutionContext): Promise<Response> {
       return handlerFor(env)(request, ctx)
     }
-  } satisfies ExportedHandler<Env>
+  }
 }

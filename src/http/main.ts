@@ -7,7 +7,7 @@
 import { actions } from "./actions/index.js"
 import * as Worker from "./Worker.js"
 
-export default Worker.make({ actions })
+export default Worker.make({ actions }) satisfies ExportedHandler<Env>
 
 /** The Durable Objects `wrangler.toml` declares. */
 export { RateLimiterObject } from "../layers/RateLimiterDurableObject.js"

@@ -131,8 +131,14 @@ export class RateLimiterObject implements DurableObject {
 
 const unavailable = (message: string) => new RateLimiterError({ reason: "Unavailable", message })
 
+/** What the limiter needs of the object's namespace binding (any `DurableObjectNamespace`). */
+export interface CounterNamespace {
+  readonly idFromName: (name: string) => DurableObjectId
+  readonly get: (id: DurableObjectId) => { readonly fetch: (input: string, init?: RequestInit) => Promise<Response> }
+}
+
 /** The rate limiter over the Durable Object namespace `namespace`: one object per bucket key. */
-export const make = (namespace: DurableObjectNamespace): RateLimiterService =>
+export const make = (namespace: CounterNamespace): RateLimiterService =>
   RateLimiter.of({
     consume: (key, policy) =>
       Effect.gen(function*() {
@@ -149,7 +155,7 @@ export const make = (namespace: DurableObjectNamespace): RateLimiterService =>
   })
 
 /** The rate limiter over the Durable Object namespace bound as `RATE_LIMITER`. */
-export const layer = (namespace: DurableObjectNamespace): Layer.Layer<RateLimiter> => Layer.succeed(RateLimiter, make(namespace))
+export const layer = (namespace: CounterNamespace): Layer.Layer<RateLimiter> => Layer.succeed(RateLimiter, make(namespace))
 
 /**
  * The object's counting, in memory, one counter per bucket key: what the Durable Object backend

@@ -10,7 +10,8 @@ import { Clock, Effect, Option } from "effect"
 import { KvError } from "../services/Kv.js"
 import type { KvBackendGetOptions, KvBackendPutOptions, KvListKey, KvValueWithMetadata } from "../services/Kv.js"
 import type { KvBackend } from "../services/KvBackend.js"
-import { bulkResultTooLarge, maxBulkResultLength, wtf8Encode } from "../services/KvValidation.js"
+import { bulkResultTooLarge, maxBulkResultLength } from "../services/KvValidation.js"
+import { wtf8Encode } from "../services/Wtf8.js"
 
 export interface Entry {
   readonly bytes: Uint8Array

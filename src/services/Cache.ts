@@ -8,7 +8,8 @@
  * @module
  */
 import { Context, Duration, Effect, Schema } from "effect"
-import { hasLoneSurrogate, KvLimits, wtf8Encode, wtf8Length } from "./KvValidation.js"
+import { KvLimits } from "./KvValidation.js"
+import { hasLoneSurrogate, wtf8Encode, wtf8Length } from "./Wtf8.js"
 import { sha256Hex } from "./Digest.js"
 
 export interface CacheOptions {

@@ -7,6 +7,7 @@ declare module "cloudflare:test" {
     readonly MAILER: string
     readonly TEST_MIGRATIONS: Array<D1Migration>
     readonly RATE_LIMITER: DurableObjectNamespace
+    readonly SESSION_REVOCATIONS: DurableObjectNamespace
     readonly RATE_LIMIT_5_PER_60S: RateLimit
     readonly RATE_LIMIT_3_PER_60S: RateLimit
     readonly RATE_LIMIT_100_PER_60S: RateLimit

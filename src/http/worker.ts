@@ -15,6 +15,8 @@ import type { Env } from "./Config.js"
 export type { Env } from "./Config.js"
 /** The rate limiter's Durable Object (`RATE_LIMIT_BACKEND=durable-object`), declared in wrangler.toml. */
 export { RateLimiterObject } from "../layers/RateLimiterDurableObject.js"
+/** The session revocations' Durable Object (`SESSION_REVOCATION=immediate`), declared in wrangler.toml. */
+export { SessionRevocationsObject } from "../layers/SessionRevocationsDurableObject.js"
 
 type Handler = (request: Request, ctx?: ExecutionContext) => Promise<Response>
 

@@ -18,6 +18,7 @@
  * @module
  */
 import { Effect, Layer, Schema } from "effect"
+import type { ParseResult } from "effect"
 import * as Rule from "../services/SessionRevocationRecord.js"
 import type { RecordStorage, RevocationRecord } from "../services/SessionRevocationRecord.js"
 import { SessionRevocations, SessionRevocationsError, SessionStatus } from "../services/SessionRevocations.js"
@@ -49,7 +50,8 @@ const encodeRecord = Schema.encodeSync(Schema.parseJson(Rule.RevocationRecord))
  */
 export class SessionRevocationsObject implements DurableObject {
   readonly #ctx: DurableObjectState
-  #tableReady = false
+  /** Whether the table exists: `undefined` not known yet. */
+  #hasTable: boolean | undefined = undefined
   /** The cleanup alarm as last set or read: `null` none, `undefined` not known yet. */
   #alarmAt: number | null | undefined = undefined
 
@@ -57,29 +59,36 @@ export class SessionRevocationsObject implements DurableObject {
     this.#ctx = ctx
   }
 
-  #sql(): SqlStorage {
+  /**
+   * The table, if it exists. Only a write creates it: most users are never revoked, and a check
+   * of theirs must not leave their object with storage that no alarm would ever delete.
+   */
+  #table(): SqlStorage | undefined {
     const sql = this.#ctx.storage.sql
-    if (!this.#tableReady) {
-      // One row: the user's record.
-      sql.exec("CREATE TABLE IF NOT EXISTS revocations (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL)")
-      this.#tableReady = true
-    }
-    return sql
+    this.#hasTable ??= sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocations'").toArray().length > 0
+    return this.#hasTable ? sql : undefined
   }
 
   readonly #storage: RecordStorage = {
     read: () => {
-      const rows = this.#sql().exec<{ record: string }>("SELECT record FROM revocations WHERE id = 1").toArray()
+      const rows = this.#table()?.exec<{ record: string }>("SELECT record FROM revocations WHERE id = 1").toArray() ?? []
       return rows.length === 0 ? Rule.emptyRecord : decodeRecord(rows[0]!.record)
     },
     write: (record) => {
-      if (Rule.isEmpty(record)) this.#sql().exec("DELETE FROM revocations WHERE id = 1")
-      else {
-        this.#sql().exec(
-          "INSERT INTO revocations (id, record) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-          encodeRecord(record)
-        )
+      if (Rule.isEmpty(record)) {
+        this.#table()?.exec("DELETE FROM revocations WHERE id = 1")
+        return
       }
+      const sql = this.#ctx.storage.sql
+      if (this.#table() === undefined) {
+        // One row: the user's record.
+        sql.exec("CREATE TABLE revocations (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL)")
+        this.#hasTable = true
+      }
+      sql.exec(
+        "INSERT INTO revocations (id, record) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+        encodeRecord(record)
+      )
     }
   }
 
@@ -109,23 +118,13 @@ export class SessionRevocationsObject implements DurableObject {
     await this.#ctx.storage.setAlarm(at)
   }
 
-  #run(command: WireCommand): Effect.Effect<typeof WireStatus.Type | RevocationRecord> {
-    switch (command._tag) {
-      case "Check":
-        return Effect.map(this.check(command), (status) => ({ status }))
-      case "Revoke":
-        return this.revoke(command)
-      case "RevokeAll":
-        return this.revokeAll(command)
-    }
-  }
-
   async fetch(request: Request): Promise<Response> {
-    const command = decodeCommand(await request.text())
-    if (command._tag === "Left") return Response.json({ error: "Invalid revocation command" }, { status: 400 })
-    const outcome = Effect.runSync(this.#run(command.right))
-    if ("status" in outcome) return Response.json(outcome)
-    const next = Rule.nextPruneAt(outcome)
+    const decoded = decodeCommand(await request.text())
+    if (decoded._tag === "Left") return Response.json({ error: "Invalid revocation command" }, { status: 400 })
+    const command = decoded.right
+    if (command._tag === "Check") return Response.json({ status: Effect.runSync(this.check(command)) })
+    const record = Effect.runSync(command._tag === "Revoke" ? this.revoke(command) : this.revokeAll(command))
+    const next = Rule.nextPruneAt(record)
     if (next !== undefined) await this.#scheduleCleanup(next)
     return Response.json({ done: true })
   }
@@ -136,7 +135,7 @@ export class SessionRevocationsObject implements DurableObject {
     if (next !== undefined) return this.#scheduleCleanup(next)
     // Nothing left: an object with no storage costs nothing.
     await this.#ctx.storage.deleteAll()
-    this.#tableReady = false
+    this.#hasTable = false
   }
 }
 
@@ -144,7 +143,7 @@ const unavailable = (message: string) => new SessionRevocationsError({ reason: "
 
 /** The service over the Durable Object namespace `namespace`: one object per user. */
 export const make = (namespace: DurableObjectNamespace): SessionRevocationsService => {
-  const send = <A, I>(userId: string, command: WireCommand, answer: Schema.Schema<A, I>) =>
+  const send = <A>(userId: string, command: WireCommand, decode: (body: unknown) => Effect.Effect<A, ParseResult.ParseError>) =>
     Effect.gen(function*() {
       const response = yield* Effect.tryPromise({
         try: () =>
@@ -156,18 +155,18 @@ export const make = (namespace: DurableObjectNamespace): SessionRevocationsServi
       })
       if (!response.ok) return yield* Effect.fail(unavailable(`session revocations object answered ${response.status}`))
       const body = yield* Effect.tryPromise({ try: () => response.json(), catch: () => unavailable("session revocations object answered no JSON") })
-      return yield* Effect.mapError(Schema.decodeUnknown(answer)(body), () => unavailable("session revocations object answered an unknown shape"))
+      return yield* Effect.mapError(decode(body), () => unavailable("session revocations object answered an unknown shape"))
     })
   return SessionRevocations.of({
     check: ({ userId, sessionId, createdAt }) =>
-      send(userId, { _tag: "Check", sessionId, createdAt }, WireStatus).pipe(
+      send(userId, { _tag: "Check", sessionId, createdAt }, decodeStatus).pipe(
         Effect.map((answer) => answer.status),
         traced("SessionRevocations.check")
       ),
     revoke: ({ userId, sessionId, expiresAt }) =>
-      send(userId, { _tag: "Revoke", sessionId, expiresAt }, WireDone).pipe(Effect.asVoid, traced("SessionRevocations.revoke")),
+      send(userId, { _tag: "Revoke", sessionId, expiresAt }, decodeDone).pipe(Effect.asVoid, traced("SessionRevocations.revoke")),
     revokeAll: ({ userId, at, expiresAt }) =>
-      send(userId, { _tag: "RevokeAll", at, expiresAt }, WireDone).pipe(Effect.asVoid, traced("SessionRevocations.revokeAll"))
+      send(userId, { _tag: "RevokeAll", at, expiresAt }, decodeDone).pipe(Effect.asVoid, traced("SessionRevocations.revokeAll"))
   })
 }
 

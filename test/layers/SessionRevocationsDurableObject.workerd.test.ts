@@ -70,6 +70,17 @@ const command = (userId: string, body: unknown) =>
 const rows = (state: DurableObjectState) => state.storage.sql.exec<{ record: string }>("SELECT record FROM revocations").toArray()
 
 describe("SessionRevocationsObject: storage and alarm", () => {
+  it("checks of a user with nothing revoked leave the object without storage", async () => {
+    const user = `never:${crypto.randomUUID()}`
+    expect(await (await command(user, { _tag: "Check", sessionId: "s1", createdAt: Date.now() })).json()).toEqual({ status: "live" })
+    // A revocation that keeps nothing (the session has already expired) writes nothing either.
+    expect(await (await command(user, { _tag: "Revoke", sessionId: "s1", expiresAt: Date.now() - 1 })).json()).toEqual({ done: true })
+    await runInDurableObject(stubOf(user), async (_object: SessionRevocationsObject, state) => {
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master").toArray()).toEqual([])
+      expect(await state.storage.getAlarm()).toBeNull()
+    })
+  })
+
   it("a revocation schedules the cleanup alarm one millisecond after the earliest expiry", async () => {
     const user = `alarm:${crypto.randomUUID()}`
     const now = Date.now()

@@ -7,7 +7,7 @@
  */
 import { Duration, Either, ParseResult, Redacted, Schema } from "effect"
 import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
-import type { CounterNamespace } from "../layers/RateLimiterDurableObject.js"
+import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
 
@@ -19,7 +19,7 @@ export type MailerConfig =
 /** The rate limiter's backend, with the bindings it counts with. */
 export type RateLimiterChoice =
   | { readonly backend: "kv" }
-  | { readonly backend: "durable-object"; readonly namespace: CounterNamespace }
+  | { readonly backend: "durable-object"; readonly namespace: ObjectNamespace }
   | {
     readonly backend: "binding"
     /** Every `RATE_LIMIT_<limit>_PER_<period>S` binding in `env`, by name. */
@@ -62,7 +62,7 @@ const readRateLimiter = (env: Readonly<Record<string, unknown>>, problems: Array
           "Durable Object binding `RATE_LIMITER` is missing (RATE_LIMIT_BACKEND=durable-object): declare it in wrangler.toml with class_name = \"RateLimiterObject\" and its new_sqlite_classes migration"
         )
       }
-      return { backend: "durable-object", namespace: namespace as CounterNamespace }
+      return { backend: "durable-object", namespace: namespace as ObjectNamespace }
     }
     case "binding": {
       const bindings = new Map<string, RateLimitBinding>()

@@ -11,3 +11,4 @@ export default Worker.make({ actions }) satisfies ExportedHandler<Env>
 
 /** The Durable Objects `wrangler.toml` declares. */
 export { RateLimiterObject } from "../layers/RateLimiterDurableObject.js"
+export { SessionRevocationsObject } from "../layers/SessionRevocationsDurableObject.js"

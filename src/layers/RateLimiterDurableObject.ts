@@ -24,6 +24,7 @@ import type { CountOutcome, CounterStorage } from "../services/RateLimitWindows.
 import { RateLimiter, RateLimiterError } from "../services/RateLimiter.js"
 import type { RateLimitPolicy, RateLimiterService } from "../services/RateLimiter.js"
 import { traced } from "../services/Tracing.js"
+import type { ObjectNamespace } from "./ObjectNamespace.js"
 
 /** The binding name `wrangler.toml` gives the object's namespace. */
 export const bindingName = "RATE_LIMITER"
@@ -131,14 +132,9 @@ export class RateLimiterObject implements DurableObject {
 
 const unavailable = (message: string) => new RateLimiterError({ reason: "Unavailable", message })
 
-/** What the limiter needs of the object's namespace binding (any `DurableObjectNamespace`). */
-export interface CounterNamespace {
-  readonly idFromName: (name: string) => DurableObjectId
-  readonly get: (id: DurableObjectId) => { readonly fetch: (input: string, init?: RequestInit) => Promise<Response> }
-}
 
 /** The rate limiter over the Durable Object namespace `namespace`: one object per bucket key. */
-export const make = (namespace: CounterNamespace): RateLimiterService =>
+export const make = (namespace: ObjectNamespace): RateLimiterService =>
   RateLimiter.of({
     consume: (key, policy) =>
       Effect.gen(function*() {
@@ -155,7 +151,7 @@ export const make = (namespace: CounterNamespace): RateLimiterService =>
   })
 
 /** The rate limiter over the Durable Object namespace bound as `RATE_LIMITER`. */
-export const layer = (namespace: CounterNamespace): Layer.Layer<RateLimiter> => Layer.succeed(RateLimiter, make(namespace))
+export const layer = (namespace: ObjectNamespace): Layer.Layer<RateLimiter> => Layer.succeed(RateLimiter, make(namespace))
 
 /**
  * The object's counting, in memory, one counter per bucket key: what the Durable Object backend

@@ -48,7 +48,7 @@ export default defineConfig({
         }
       },
       defineWorkersProject(async () => {
-        // The worker imports Better Auth from its own bundle (see src/layers/BetterAuthLibrary.ts).
+        // The worker imports Better Auth from its own bundle (see src/layers/GeneratedLibrary.ts).
         await import("./scripts/build-auth-library.js")
         return {
           test: {

@@ -1,9 +1,7 @@
 /**
- * Bundles `src/layers/BetterAuthLibrary.ts` (Better Auth, its plugins and their dependencies) into
- * `src/layers/generated/better-auth.mjs`, a module of its own that wrangler uploads beside the worker's
- * (`find_additional_modules` and the rule in wrangler.toml) and that `BetterAuth` imports on the
- * first request reaching Better Auth. Kept out of the worker's bundle, its 2.4 MB are not even
- * parsed when an isolate starts: parsing them was a fifth of the start-up's CPU.
+ * Bundles `src/layers/betterauth/PasskeyModule.ts` (Better Auth, its plugins and their dependencies)
+ * into `src/layers/generated/better-auth.mjs`, the module this repository's worker loads Better Auth
+ * from (`GeneratedLibrary`), uploaded beside the worker's.
  *
  * Run by wrangler's custom build (`npm run build:auth`, before every `wrangler dev` and
  * `wrangler deploy`) and by the test configuration before the tests.
@@ -13,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 
 const outfile = "src/layers/generated/better-auth.mjs"
 const result = await build({
-  entryPoints: ["src/layers/BetterAuthLibrary.ts"],
+  entryPoints: ["src/layers/betterauth/PasskeyModule.ts"],
   outfile,
   write: false,
   bundle: true,

@@ -13,8 +13,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { getPlatformProxy } from "wrangler"
-import { options } from "../src/layers/BetterAuth.js"
-import * as BetterAuthLibrary from "../src/layers/BetterAuthLibrary.js"
+import { options } from "../src/layers/betterauth/Options.js"
+import * as Library from "../src/layers/betterauth/PasskeyModule.js"
 import { SessionConfig } from "../src/services/SessionStore.js"
 
 const name = process.argv[2] ?? "0001_better_auth"
@@ -28,7 +28,7 @@ try {
   // A stand-in secondary storage: its presence, not its behaviour, shapes the schema.
   const storage = { get: () => null, set: () => {}, delete: () => {}, getAndDelete: () => null, increment: () => 1 }
   const config = { database: proxy.env.DB, secret: Redacted.make("schema-generation-only-".padEnd(32, "x")), baseURL: "http://localhost" }
-  const { compileMigrations, toBeAdded, toBeCreated } = await getMigrations(options(BetterAuthLibrary, config, SessionConfig.defaults, storage))
+  const { compileMigrations, toBeAdded, toBeCreated } = await getMigrations(options(Library, config, SessionConfig.defaults, { storage }))
   if (toBeAdded.length === 0 && toBeCreated.length === 0) {
     console.log("The schema is up to date: no migration written.")
   } else {

@@ -10,9 +10,12 @@ import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
 import { Effect, Exit, Layer, Scope } from "effect"
+import type { BetterAuthPlugin } from "better-auth"
 import * as BetterAuth from "../layers/BetterAuth.js"
+import type { Library } from "../layers/betterauth/Library.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
+import * as MailerNone from "../layers/MailerNone.js"
 import * as MailerOutbox from "../layers/MailerOutbox.js"
 import * as MailerResend from "../layers/MailerResend.js"
 import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
@@ -43,20 +46,46 @@ import * as WebHandler from "./WebHandler.js"
 import { RateLimitRules, rulePolicies } from "./ratelimit/Rules.js"
 import type { RateLimitRule, RateLimitSettings } from "./ratelimit/Rules.js"
 
+/** Better Auth as a worker's code configures it (the rest comes from `env`). */
+export interface BetterAuthOptions {
+  /** Loads Better Auth: `Passkeys.load` adds passkeys. Default `BetterAuth.loadLibrary`. */
+  readonly load?: () => Promise<Library>
+  /** The name in mail subjects and texts, and the passkey relying party's name. */
+  readonly appName?: string
+  /**
+   * More Better Auth plugins, after this project's. Their routes are under `/api/auth` (the `auth`
+   * rule counts them per address; give a rule of their own for more); one must not need atomic
+   * storage (`secondaryStorage.getAndDelete` or `increment`: KV has neither).
+   */
+  readonly plugins?: ReadonlyArray<BetterAuthPlugin>
+}
+
 export interface AppOptions<Actions extends ReadonlyArray<Action.Any> = ReadonlyArray<Action.Any>> extends AppConfig {
   /** The custom actions the worker serves, in its protected `actions` group. Default none. */
   readonly actions?: Actions
   /** The rate-limit rules and whether `X-Forwarded-For` is trusted; default `RateLimitRules.defaults`. */
   readonly rateLimits?: RateLimitSettings
+  /** The mailer, when the configuration says `Given` (instead of `MAILER`). */
+  readonly mailerLayer?: Layer.Layer<Mailer>
+  readonly betterAuth?: BetterAuthOptions
   /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
   readonly tracing?: boolean
 }
 
 /** The `Mailer` the configuration names; the outbox also provides the `Outbox` that reads it. */
-export const mailerLayer = (config: MailerConfig): Layer.Layer<Mailer | Outbox> =>
-  config._tag === "Outbox"
-    ? MailerOutbox.layer
-    : Layer.merge(MailerResend.layer({ from: config.from, apiKey: config.apiKey }), Layer.succeed(Outbox, { messages: Effect.succeed([]) }))
+export const mailerLayer = (config: MailerConfig, given?: Layer.Layer<Mailer>): Layer.Layer<Mailer | Outbox> => {
+  switch (config._tag) {
+    case "Given":
+      if (given === undefined) throw new Error("the configuration names a given mailer, and the worker was made with none")
+      return Layer.merge(given, Layer.succeed(Outbox, { messages: Effect.succeed([]) }))
+    case "None":
+      return MailerNone.layer
+    case "Outbox":
+      return MailerOutbox.layer
+    case "Resend":
+      return Layer.merge(MailerResend.layer({ from: config.from, apiKey: config.apiKey }), Layer.succeed(Outbox, { messages: Effect.succeed([]) }))
+  }
+}
 
 /**
  * The rate limiter the configuration chooses, checked against the rules it will count: a policy
@@ -92,11 +121,11 @@ export const rateLimiterLayer = (choice: RateLimiterChoice, rules: ReadonlyArray
   Layer.effect(RateLimiter, makeRateLimiter(choice, rules))
 
 /** The settings every request reads: the rules, the trusted origins, the mailer, tracing. */
-export const settingsLayer = (options: Pick<AppOptions, "rateLimits" | "baseURL" | "trustedOrigins" | "mailer" | "tracing">) =>
+export const settingsLayer = (options: Pick<AppOptions, "rateLimits" | "baseURL" | "trustedOrigins" | "mailer" | "mailerLayer" | "tracing">) =>
   Layer.mergeAll(
     Layer.succeed(RateLimitRules, options.rateLimits ?? RateLimitRules.defaults),
     TrustedOrigins.layer({ baseURL: options.baseURL, origins: options.trustedOrigins }),
-    mailerLayer(options.mailer),
+    mailerLayer(options.mailer, options.mailerLayer),
     Layer.succeed(Tracing, { enabled: options.tracing === true })
   )
 
@@ -117,7 +146,10 @@ export const servicesLayer = (options: AppOptions) => {
     passkey: options.passkey,
     emailVerification: options.emailVerification,
     magicLinkSignUp: options.magicLinkSignUp,
-    trustedOrigins: options.trustedOrigins
+    trustedOrigins: options.trustedOrigins,
+    ...(options.betterAuth?.appName === undefined ? {} : { appName: options.betterAuth.appName }),
+    ...(options.betterAuth?.plugins === undefined ? {} : { plugins: options.betterAuth.plugins }),
+    ...(options.betterAuth?.load === undefined ? {} : { load: options.betterAuth.load })
   })
   const auth = BetterAuth.layer.pipe(Layer.provide([betterAuthConfig, AttemptGuardRules.layer()]))
   return auth.pipe(Layer.provideMerge(Layer.merge(services, settingsLayer(options))))

@@ -11,8 +11,10 @@ import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
 
-/** Which `Mailer` layer the composition root builds. */
+/** Which `Mailer` layer the composition root builds (`Given`: the one the worker was made with). */
 export type MailerConfig =
+  | { readonly _tag: "Given" }
+  | { readonly _tag: "None" }
   | { readonly _tag: "Outbox" }
   | { readonly _tag: "Resend"; readonly from: string; readonly apiKey: Redacted.Redacted<string> }
 
@@ -131,13 +133,21 @@ const readMailer = (env: Readonly<Record<string, unknown>>, problems: Array<stri
     }
     return { _tag: "Outbox" }
   }
+  if (kind === "none") {
+    // Verification needs mail: with mail off, an address could never be confirmed.
+    if (text(env.EMAIL_VERIFICATION) !== undefined && text(env.EMAIL_VERIFICATION) !== "off") {
+      problems.push("MAILER=none sends no mail, so EMAIL_VERIFICATION must be off (no address could be confirmed)")
+      return undefined
+    }
+    return { _tag: "None" }
+  }
   if (kind !== "resend") {
-    problems.push("MAILER must be resend or outbox")
+    problems.push(`MAILER must be resend, outbox or none (got ${JSON.stringify(kind)})`)
     return undefined
   }
   const from = text(env.MAIL_FROM)
   const apiKey = text(env.RESEND_API_KEY)
-  if (from === undefined) problems.push("MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development)")
+  if (from === undefined) problems.push("MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development, MAILER=none for no mail)")
   if (apiKey === undefined) problems.push("RESEND_API_KEY is not set (wrangler secret put RESEND_API_KEY)")
   return from === undefined || apiKey === undefined ? undefined : { _tag: "Resend", from, apiKey: Redacted.make(apiKey) }
 }
@@ -167,8 +177,16 @@ const hasMethods = (value: unknown, ...methods: ReadonlyArray<string>) =>
   typeof value === "object" && value !== null &&
   methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function")
 
+/** What the code a worker is made with settles, which `env` then need not. */
+export interface ReadOptions {
+  /** The worker was made with its own mailer: `MAILER` and its settings are not read. */
+  readonly mailerGiven?: boolean
+  /** Origins trusted besides `TRUSTED_ORIGINS`, checked as its entries are. */
+  readonly trustedOrigins?: ReadonlyArray<string>
+}
+
 /** The configuration, or every problem with it, each in one line. */
-export const readConfig = (bindings: object): Either.Either<AppConfig, ReadonlyArray<string>> => {
+export const readConfig = (bindings: object, options: ReadOptions = {}): Either.Either<AppConfig, ReadonlyArray<string>> => {
   const env = bindings as Readonly<Record<string, unknown>>
   const problems: Array<string> = []
   if (!hasMethods(env.KV, "get", "put", "delete", "list")) problems.push("KV namespace binding `KV` is missing")
@@ -179,10 +197,10 @@ export const readConfig = (bindings: object): Either.Either<AppConfig, ReadonlyA
   if (Either.isLeft(variables)) {
     for (const issue of ParseResult.ArrayFormatter.formatErrorSync(variables.left)) problems.push(issue.message)
   }
-  const mailer = readMailer(env, problems)
+  const mailer = options.mailerGiven === true ? ({ _tag: "Given" } as const) : readMailer(env, problems)
   const rateLimiter = readRateLimiter(env, problems)
   const trusted = env.TRUSTED_ORIGINS === undefined || typeof env.TRUSTED_ORIGINS === "string"
-    ? TrustedOrigins.parse(env.TRUSTED_ORIGINS ?? "")
+    ? TrustedOrigins.parse([env.TRUSTED_ORIGINS ?? "", ...(options.trustedOrigins ?? [])].join(","))
     : { origins: [], problems: ["TRUSTED_ORIGINS must be a string of comma-separated origins"] }
   problems.push(...trusted.problems)
   if (problems.length > 0 || Either.isLeft(variables) || mailer === undefined) return Either.left(problems)

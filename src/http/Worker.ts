@@ -12,14 +12,34 @@
  * @module
  */
 import { Either } from "effect"
+import type { Layer } from "effect"
+import type { Mailer } from "../services/Mailer.js"
 import type * as Action from "./Action.js"
 import { makeWebHandler } from "./App.js"
-import type { AppOptions } from "./App.js"
+import type { BetterAuthOptions } from "./App.js"
 import { readConfig } from "./Config.js"
 import { requestIdOf } from "./middleware/RequestLog.js"
+import { withRules } from "./ratelimit/Rules.js"
+import type { RateLimitRule } from "./ratelimit/Rules.js"
 
-/** What a project chooses in code; everything else is configuration in `env`. */
-export type WorkerOptions<Actions extends ReadonlyArray<Action.Any>> = Pick<AppOptions<Actions>, "actions" | "rateLimits" | "tracing">
+/** What a project chooses in code; everything else is configuration in `env` (`wrangler.toml`). */
+export interface WorkerOptions<Actions extends ReadonlyArray<Action.Any>> {
+  /** The custom actions, served in the protected `actions` group (`Action.make`). */
+  readonly actions?: Actions
+  /**
+   * Rate-limit rules merged into the defaults rule by rule (`Rules.withRules`: one named as a
+   * default replaces it; any other is checked first), and whether `X-Forwarded-For` is trusted.
+   */
+  readonly rateLimits?: { readonly rules?: ReadonlyArray<RateLimitRule>; readonly trustForwardedFor?: boolean }
+  /** The mailer (`Mailer`), instead of the one `MAILER` names. */
+  readonly mailer?: Layer.Layer<Mailer>
+  /** Origins trusted besides `BETTER_AUTH_URL` and `TRUSTED_ORIGINS`, e.g. your app's. */
+  readonly trustedOrigins?: ReadonlyArray<string>
+  /** Better Auth: how it is loaded (`Passkeys.load` for passkeys), its app name, more plugins. */
+  readonly betterAuth?: BetterAuthOptions
+  /** Spans around service calls, for a tracer you install (see `Tracing`). */
+  readonly tracing?: boolean
+}
 
 type Handler = (request: Request, ctx: ExecutionContext) => Promise<Response>
 
@@ -54,11 +74,25 @@ export const make = <const Actions extends ReadonlyArray<Action.Any>>(options: W
     if (last !== undefined && (last.env === entries || configureAlike(last.env, entries))) return last.handler
     const known = built.find((b) => configureAlike(b.env, entries))
     if (known !== undefined) return known.handler
-    const handler = Either.match(readConfig(entries), {
+    const read = readConfig(entries, {
+      mailerGiven: options.mailer !== undefined,
+      ...(options.trustedOrigins === undefined ? {} : { trustedOrigins: options.trustedOrigins })
+    })
+    const handler = Either.match(read, {
       onLeft: misconfigured,
       onRight: (config) => {
         try {
-          return makeWebHandler({ ...config, ...options }).handler
+          return makeWebHandler({
+            ...config,
+            ...(options.actions === undefined ? {} : { actions: options.actions }),
+            rateLimits: {
+              rules: withRules(options.rateLimits?.rules ?? []),
+              trustForwardedFor: options.rateLimits?.trustForwardedFor ?? false
+            },
+            ...(options.mailer === undefined ? {} : { mailerLayer: options.mailer }),
+            ...(options.betterAuth === undefined ? {} : { betterAuth: options.betterAuth }),
+            ...(options.tracing === undefined ? {} : { tracing: options.tracing })
+          }).handler
         } catch (error) {
           return misconfigured(String(error instanceof Error ? error.message : error).split("\n"))
         }

@@ -3,8 +3,8 @@
  * through its ports (the session store, the attempt guard, mail, the request's state), behind a
  * handler that keeps its router (`betterauth/KeptRouter`).
  *
- * Better Auth itself is loaded (`BetterAuthLibrary`) and built on the first request that reaches
- * it, not when the layer is built: checking a Bearer credential (every API request) is an HMAC
+ * Better Auth itself is loaded (`BetterAuthConfig.load`) and built on the first request that
+ * reaches it, not when the layer is built: checking a Bearer credential (every API request) is an HMAC
  * check done here (`betterauth/SessionToken`), so a worker that starts and answers such requests
  * never pays for parsing, evaluating and configuring Better Auth.
  *
@@ -32,14 +32,17 @@ import * as SessionToken from "./betterauth/SessionToken.js"
 export type { Library } from "./betterauth/Library.js"
 export type { BetterAuthConfigShape } from "./betterauth/Options.js"
 
-/**
- * `BetterAuthLibrary`, bundled on its own (`npm run build:auth`, scripts/build-auth-library.ts) so
- * that the worker's bundle does not even contain it: wrangler uploads it as a module beside the
- * worker's, and workerd parses it when it is first imported, not when an isolate starts.
- */
-const loadLibrary = (): Promise<Library> => import("./generated/better-auth.mjs" as string)
+/** Better Auth's own values, without passkeys: the library loaded unless the configuration says otherwise. */
+export const loadLibrary = (): Promise<Library> => import("./betterauth/LibraryModule.js")
 
-export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthConfig")<BetterAuthConfig, BetterAuthConfigShape>() {}
+export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthConfig")<BetterAuthConfig, BetterAuthConfigShape & {
+  /**
+   * Loads Better Auth (default `loadLibrary`), on the first request that needs it:
+   * `Passkeys.load` for Better Auth with passkeys; this repository's worker loads a module bundled
+   * on its own (`GeneratedLibrary`).
+   */
+  readonly load?: () => Promise<Library>
+}>() {}
 
 /** A mail for Better Auth, sent after the answer (`BackgroundTasks`); a failure is logged, never answered. */
 const sendAfterAnswer = (mailer: Mailer["Type"], mail: Mail) =>
@@ -67,7 +70,7 @@ export const make = Effect.gen(function*() {
     const inputs = new Map<string, EndpointInput>()
     const auth = library.betterAuth(Options.options(library, config, session, {
       storage: SecondaryStorage.make(store, requests.run),
-      ...(Option.isSome(guard) ? { guard: { service: guard.value, run: requests.run, inputOf: (endpoint) => inputs.get(endpoint) } } : {}),
+      ...(Option.isSome(guard) ? { guard: { service: guard.value, run: requests.run, inputOf: (endpoint) => inputs.get(endpoint), refused: requests.markRefused } } : {}),
       onSessionDeleted: (token) => requests.run(store.revoke(token)),
       send: (mail) => requests.run(sendAfterAnswer(mailer, mail)),
       passkeyVerified: requests.markPasskeyVerified
@@ -85,7 +88,7 @@ export const make = Effect.gen(function*() {
   const betterAuth = Effect.suspend(() =>
     built !== undefined
       ? Effect.succeed(built)
-      : Effect.tryPromise({ try: loadLibrary, catch: unavailable }).pipe(
+      : Effect.tryPromise({ try: config.load ?? loadLibrary, catch: unavailable }).pipe(
         Effect.flatMap((library) => Effect.try({ try: () => (built ??= build(library)), catch: unavailable }))
       )
   )
@@ -98,7 +101,7 @@ export const make = Effect.gen(function*() {
         try: () => requests.within(runtime, () => handler(forNonBrowserClients(request))),
         catch: unavailable
       })
-      return yield* PasskeyOutcome.outcome(request, answered.result, answered.passkeyVerified)
+      return yield* PasskeyOutcome.outcome(request, answered.result, answered.marks)
     }).pipe(traced("AuthProvider.handle"))
 
   return AuthProvider.of({ handle, sessionToken: SessionToken.make(config.secret) })

@@ -28,6 +28,11 @@ export class MailerError extends Schema.TaggedError<MailerError>()("MailerError"
 
 export interface MailerService {
   readonly send: (mail: Mail) => Effect.Effect<void, MailerError>
+  /**
+   * Mail is turned off (`MAILER=none`): nothing is sent, and the routes that exist to send mail
+   * (magic links, password resets, address verification) answer that they are off.
+   */
+  readonly disabled?: boolean
 }
 
 export class Mailer extends Context.Tag("edge-auth-state/Mailer")<Mailer, MailerService>() {}

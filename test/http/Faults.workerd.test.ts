@@ -8,7 +8,7 @@ import { makeWebHandler } from "../../src/http/App.js"
 import { readConfig } from "../../src/http/Config.js"
 import * as Options from "../../src/layers/betterauth/Options.js"
 import * as SecondaryStorage from "../../src/layers/betterauth/SecondaryStorage.js"
-import * as BetterAuthLibrary from "../../src/layers/BetterAuthLibrary.js"
+import * as BetterAuthLibrary from "../../src/layers/betterauth/LibraryModule.js"
 import * as KvBinding from "../../src/layers/KvBinding.js"
 import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
 import { runPromise } from "../../src/services/RequestScheduler.js"
@@ -52,7 +52,7 @@ describe("start-up configuration", () => {
       "KV namespace binding `KV` is missing",
       "D1 database binding `DB` is missing",
       "BETTER_AUTH_SECRET is not set (wrangler secret put BETTER_AUTH_SECRET)",
-      "MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development)",
+      "MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development, MAILER=none for no mail)",
       "RESEND_API_KEY is not set (wrangler secret put RESEND_API_KEY)"
     ]))
     expect(Either.getLeft(readConfig({ ...env, BETTER_AUTH_SECRET: "short", BETTER_AUTH_URL: "not a url" }))).toEqual(

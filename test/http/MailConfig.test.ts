@@ -14,7 +14,7 @@ const problems = (vars: Readonly<Record<string, unknown>>) => Either.getLeft(rea
 describe("mail configuration", () => {
   it("by default the production mailer is required, and what it lacks is named at start-up", () => {
     expect(problems({})).toEqual([
-      "MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development)",
+      "MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development, MAILER=none for no mail)",
       "RESEND_API_KEY is not set (wrangler secret put RESEND_API_KEY)"
     ])
     expect(problems({ MAIL_FROM: "  ", RESEND_API_KEY: "re_x" })).toHaveLength(1)
@@ -40,8 +40,22 @@ describe("mail configuration", () => {
     expect(problems({ MAILER: "outbox", BETTER_AUTH_URL: "http://localhost.attacker.example" })).toHaveLength(1)
   })
 
+  it("MAILER=none turns mail off and needs nothing else; it refuses a verification that could never be confirmed", () => {
+    expect(Either.getOrThrow(read({ MAILER: "none" })).mailer).toEqual({ _tag: "None" })
+    expect(Either.getOrThrow(read({ MAILER: "none", EMAIL_VERIFICATION: "off" })).mailer).toEqual({ _tag: "None" })
+    for (const verification of ["on-sign-up", "required"]) {
+      expect(problems({ MAILER: "none", EMAIL_VERIFICATION: verification })).toEqual([
+        "MAILER=none sends no mail, so EMAIL_VERIFICATION must be off (no address could be confirmed)"
+      ])
+    }
+  })
+
+  it("a worker made with its own mailer reads none of the mail settings", () => {
+    expect(Either.getOrThrow(readConfig({ ...bindings, MAILER: "smtp" }, { mailerGiven: true })).mailer).toEqual({ _tag: "Given" })
+  })
+
   it("an unknown mailer is named", () => {
-    expect(problems({ MAILER: "smtp" })).toEqual(["MAILER must be resend or outbox"])
+    expect(problems({ MAILER: "smtp" })).toEqual(["MAILER must be resend, outbox or none (got \"smtp\")"])
   })
 })
 

@@ -101,8 +101,16 @@ describe("email verification through the Mailer", { timeout: 30_000 }, () => {
 
   it("EMAIL_VERIFICATION=required: sign-up mails a link, password sign-in is refused until it is followed", async () => {
     const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), emailVerification: "required" })
-    const send = (path: string, init: RequestInit = {}) =>
-      app.handler(new Request(`${origin}${path}`, { ...init, headers: { origin, "cf-connecting-ip": freshIp(), ...(init.headers as Record<string, string>) } }))
+    // Mail is sent after the answer: the requests' background work is awaited before the outbox is read.
+    const background: Array<Promise<unknown>> = []
+    const send = async (path: string, init: RequestInit = {}) => {
+      const response = await app.handler(
+        new Request(`${origin}${path}`, { ...init, headers: { origin, "cf-connecting-ip": freshIp(), ...(init.headers as Record<string, string>) } }),
+        { waitUntil: (promise) => void background.push(promise) }
+      )
+      await Promise.all(background)
+      return response
+    }
     const post = (path: string, body: unknown) =>
       send(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
     const email = `required-${crypto.randomUUID()}@example.com`

@@ -2,6 +2,7 @@ import { env } from "cloudflare:test"
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeWebHandler } from "../../src/http/App.js"
+import * as Passkeys from "../../src/layers/Passkeys.js"
 import { readConfig } from "../../src/http/Config.js"
 import { awayFromWindowEdge, call, freshIp, me, origin, postJson, signUp } from "./helpers.js"
 import { rawToken, sessionTtl } from "./outbox.js"
@@ -60,7 +61,7 @@ describe("passkeys, with a software authenticator", { timeout: 30_000 }, () => {
             /insert into "passkey"/i.test(sql) ? { bind: () => ({ all: () => Promise.reject(new Error("D1_ERROR: disk full")), run: () => Promise.reject(new Error("D1_ERROR: disk full")), raw: () => Promise.reject(new Error("D1_ERROR: disk full")), first: () => Promise.reject(new Error("D1_ERROR: disk full")) }) } : target.prepare(sql)
           : Reflect.get(target, name).bind(target)
     })
-    const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), db: failingDb })
+    const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), db: failingDb, betterAuth: { load: Passkeys.load } })
     const send = (path: string, init: RequestInit = {}) =>
       app.handler(new Request(`${origin}${path}`, { ...init, headers: { origin, "cf-connecting-ip": "198.51.100.7", authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } }))
     const options = await send("/api/auth/passkey/generate-register-options")
@@ -86,7 +87,12 @@ describe("passkeys, with a software authenticator", { timeout: 30_000 }, () => {
             key.startsWith("session:") ? Promise.reject(new Error("KV PUT failed: 503 Service Unavailable")) : target.put(key, value, options)
           : Reflect.get(target, name).bind(target)
     })
-    const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), kv: readOnlyKv, rateLimits: { rules: [], trustForwardedFor: false } })
+    const app = makeWebHandler({
+      ...Either.getOrThrow(readConfig(env)),
+      kv: readOnlyKv,
+      rateLimits: { rules: [], trustForwardedFor: false },
+      betterAuth: { load: Passkeys.load }
+    })
     const send = (path: string, init: RequestInit = {}) =>
       app.handler(new Request(`${origin}${path}`, { ...init, headers: { origin, "cf-connecting-ip": freshIp(), ...(init.headers as Record<string, string>) } }))
     const options = await send("/api/auth/passkey/generate-authenticate-options")

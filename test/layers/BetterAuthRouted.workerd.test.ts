@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest"
 import * as KeptRouter from "../../src/layers/betterauth/KeptRouter.js"
 import type { Library } from "../../src/layers/betterauth/Library.js"
 import * as Options from "../../src/layers/betterauth/Options.js"
-import * as BetterAuthLibrary from "../../src/layers/BetterAuthLibrary.js"
+import * as BetterAuthLibrary from "../../src/layers/betterauth/LibraryModule.js"
 import { origin } from "../http/helpers.js"
 
 const secret = Redacted.make("routed-handler-test-secret-at-least-32-characters")

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test"
 import { APIError } from "better-auth/api"
 import { describe, expect, it } from "vitest"
-import { clientError, withClientErrors } from "../../src/layers/D1ClientErrors.js"
+import { clientError, withClientErrors } from "../../src/layers/betterauth/D1ClientErrors.js"
 
 const insertUser = (db: D1Database, id: string, email: string, name = "N") =>
   db.prepare(`insert into "user" ("id", "name", "email", "emailVerified", "createdAt", "updatedAt") values (?, ?, ?, 0, ?, ?)`)

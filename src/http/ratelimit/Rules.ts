@@ -156,6 +156,16 @@ export class RateLimitRules extends Context.Tag("edge-auth-state/RateLimitRules"
     Layer.succeed(RateLimitRules, { ...RateLimitRules.defaults, ...settings })
 }
 
+/**
+ * The default rules with `rules` merged in, rule by rule: one named as a default replaces it where
+ * it stands; any other is checked before the defaults (the first rule whose paths match applies).
+ */
+export const withRules = (rules: ReadonlyArray<RateLimitRule>, base: ReadonlyArray<RateLimitRule> = defaultRules): ReadonlyArray<RateLimitRule> => {
+  const byName = new Map(rules.map((rule) => [rule.name, rule]))
+  const added = rules.filter((rule) => !base.some((b) => b.name === rule.name))
+  return [...added, ...base.map((rule) => byName.get(rule.name) ?? rule)]
+}
+
 /** The first rule covering `endpoint` (normalised), if any. */
 export const matchRule = (rules: ReadonlyArray<RateLimitRule>, endpoint: string): RateLimitRule | undefined => {
   for (const rule of rules) {

@@ -44,7 +44,10 @@ export const accountClaims = () => {
                 after: async (user: User, endpoint: { readonly context: AuthContext } | null) => {
                   if (endpoint === null || !claiming.has(endpoint) || !user.emailVerified) return
                   claiming.delete(endpoint)
-                  await endpoint.context.adapter.deleteMany({ model: "passkey", where: [{ field: "userId", value: user.id }] })
+                  // Without the passkey plugin (a library built without it) there is no passkey table.
+                  if ("passkey" in endpoint.context.tables) {
+                    await endpoint.context.adapter.deleteMany({ model: "passkey", where: [{ field: "userId", value: user.id }] })
+                  }
                   await endpoint.context.internalAdapter.deleteUserSessions(user.id)
                 }
               }

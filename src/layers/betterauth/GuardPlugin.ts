@@ -64,6 +64,8 @@ export const guardPlugin = (
     readonly bearer: BearerPlugin
     /** The input an endpoint (by path) takes; read once Better Auth is built. */
     readonly inputOf: (endpoint: string) => EndpointInput | undefined
+    /** Records that the request is answered with a refusal of the guard's. */
+    readonly refused: () => Promise<void>
     readonly passwords: PasswordLengths
   }
 ) => {
@@ -104,7 +106,10 @@ export const guardPlugin = (
             headers: ctx.headers ?? ctx.request?.headers ?? new Headers(),
             user: Effect.promise(() => userOf(ctx))
           }))
-          if (verdict._tag === "Refused") return verdict.response
+          if (verdict._tag === "Refused") {
+            await options.refused()
+            return verdict.response
+          }
           for (const [name, value] of Object.entries(verdict.headers)) ctx.setHeader(name, value)
           return
         })

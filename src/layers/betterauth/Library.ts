@@ -1,9 +1,34 @@
 /**
- * Better Auth's values, as every module of this folder takes them: what `BetterAuthLibrary`
- * exports, loaded on the first request that needs Better Auth (see `BetterAuth.loadLibrary`).
+ * Better Auth's values, as every module of this folder takes them: what `LibraryModule` exports,
+ * loaded on the first request that needs Better Auth (`BetterAuthConfig.load`), and the passkey
+ * plugin when the library loaded has it (`PasskeyModule`).
  *
  * @module
  */
-import type * as BetterAuthLibrary from "../BetterAuthLibrary.js"
+import type { BetterAuthPlugin } from "better-auth"
+import type * as LibraryModule from "./LibraryModule.js"
 
-export type Library = typeof BetterAuthLibrary
+/** What `Options` gives the passkey plugin and reads back from its callbacks. */
+export interface PasskeyPluginOptions {
+  readonly rpName: string
+  readonly rpID: string
+  readonly origin: Array<string>
+  readonly registration: {
+    readonly afterVerification: (input: {
+      readonly ctx: {
+        readonly context: {
+          readonly adapter: {
+            readonly findOne: (query: { model: string; where: Array<{ field: string; value: string }> }) => Promise<unknown>
+          }
+        }
+      }
+      readonly verification: { readonly registrationInfo?: { readonly credential: { readonly id: string } } | undefined }
+    }) => Promise<void>
+  }
+  readonly authentication: { readonly afterVerification: () => Promise<void> }
+}
+
+/** `@better-auth/passkey`'s `passkey`, as this project calls it. */
+export type PasskeyFactory = (options: PasskeyPluginOptions) => BetterAuthPlugin
+
+export type Library = typeof LibraryModule & { readonly passkey?: PasskeyFactory }

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { BetterAuthOptions, SecondaryStorage } from "better-auth"
+import type { BetterAuthOptions, BetterAuthPlugin, SecondaryStorage } from "better-auth"
 import { Duration, Redacted } from "effect"
 import type { Effect } from "effect"
 import type { AttemptGuardService } from "../../services/AttemptGuard.js"
@@ -24,7 +24,7 @@ import * as AuthMails from "./Mails.js"
 import { accountClaims } from "./AccountClaims.js"
 import { guardPlugin } from "./GuardPlugin.js"
 import type { EndpointInput } from "./GuardPlugin.js"
-import type { Library } from "./Library.js"
+import type { Library, PasskeyFactory } from "./Library.js"
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database
@@ -47,10 +47,14 @@ export interface BetterAuthConfigShape {
   /** Whether following a magic link for an unknown address creates the account. Default true. */
   readonly magicLinkSignUp?: boolean
   /**
-   * Origins trusted besides `baseURL` and the request's own (`TrustedOrigins.parse`'s output).
-   * Default none.
+   * Origins trusted besides `baseURL` (`TrustedOrigins.parse`'s output); the request's own only
+   * where `TrustedOrigins.isOwnOriginTrusted` says so. Default none.
    */
   readonly trustedOrigins?: ReadonlyArray<string>
+  /** The name in mail subjects and texts, and the passkey relying party's name. Default `edge-auth-state`. */
+  readonly appName?: string
+  /** More Better Auth plugins, after this project's (see `App.BetterAuthOptions.plugins`). */
+  readonly plugins?: ReadonlyArray<BetterAuthPlugin>
 }
 
 /** How long the links in mails work, in seconds (Better Auth's own defaults, stated once). */
@@ -90,6 +94,8 @@ export interface Ports {
     readonly service: AttemptGuardService
     readonly run: <A>(effect: Effect.Effect<A>) => Promise<A>
     readonly inputOf: (endpoint: string) => EndpointInput | undefined
+    /** Records that the request is answered with the guard's refusal (passed on as it is). */
+    readonly refused: () => Promise<void>
   }
   /** Called for every session row Better Auth deletes, with its token. */
   readonly onSessionDeleted?: (token: string) => Promise<void>
@@ -110,11 +116,36 @@ export const options = (
   ports: Ports = {}
 ) => {
   const { APIError, bearer, magicLink, passkey, withClientErrors } = library
-  const appName = "edge-auth-state"
+  const appName = config.appName ?? "edge-auth-state"
   const verification = config.emailVerification ?? "off"
   const send = ports.send ?? noMailer
   const claims = accountClaims()
   const bearerPlugin = bearer()
+  const passkeyPlugin = (makePasskey: PasskeyFactory) =>
+    makePasskey({
+      rpName: appName,
+      rpID: config.passkey?.rpID ?? new URL(config.baseURL).hostname,
+      origin: [...(config.passkey?.origins ?? [new URL(config.baseURL).origin])],
+      registration: {
+        afterVerification: async ({ ctx, verification }) => {
+          // WebAuthn §7.1 step 22: a credential id already registered (to anyone) is refused, so
+          // nobody can shadow another user's passkey with a key of their own.
+          const id = verification.registrationInfo?.credential.id
+          const existing = id === undefined
+            ? null
+            : await ctx.context.adapter.findOne({ model: "passkey", where: [{ field: "credentialID", value: id }] })
+          if (existing !== null) {
+            throw new APIError("BAD_REQUEST", { message: "This passkey is already registered", code: "PASSKEY_ALREADY_REGISTERED" })
+          }
+          await ports.passkeyVerified?.()
+        }
+      },
+      authentication: {
+        afterVerification: async () => {
+          await ports.passkeyVerified?.()
+        }
+      }
+    })
   return {
     appName,
     baseURL: config.baseURL,
@@ -152,7 +183,7 @@ export const options = (
       claims.plugin,
       ...(ports.guard === undefined
         ? []
-        : [guardPlugin(library, ports.guard.service, ports.guard.run, { bearer: bearerPlugin, inputOf: ports.guard.inputOf, passwords: passwordLengths })]),
+        : [guardPlugin(library, ports.guard.service, ports.guard.run, { bearer: bearerPlugin, inputOf: ports.guard.inputOf, refused: ports.guard.refused, passwords: passwordLengths })]),
       magicLink({
         expiresIn: linkLifetimes.magicLink,
         // D1 keeps a hash: a read of the verification table yields no usable link.
@@ -161,30 +192,8 @@ export const options = (
         sendMagicLink: ({ email, url, token, metadata }) =>
           send(AuthMails.magicLink(appName, email, magicLinkTarget(url, token, metadata, config.baseURL), linkLifetimes.magicLink))
       }),
-      passkey({
-        rpName: appName,
-        rpID: config.passkey?.rpID ?? new URL(config.baseURL).hostname,
-        origin: [...(config.passkey?.origins ?? [new URL(config.baseURL).origin])],
-        registration: {
-          afterVerification: async ({ ctx, verification }) => {
-            // WebAuthn §7.1 step 22: a credential id already registered (to anyone) is refused, so
-            // nobody can shadow another user's passkey with a key of their own.
-            const id = verification.registrationInfo?.credential.id
-            const existing = id === undefined
-              ? null
-              : await ctx.context.adapter.findOne({ model: "passkey", where: [{ field: "credentialID", value: id }] })
-            if (existing !== null) {
-              throw new APIError("BAD_REQUEST", { message: "This passkey is already registered", code: "PASSKEY_ALREADY_REGISTERED" })
-            }
-            await ports.passkeyVerified?.()
-          }
-        },
-        authentication: {
-          afterVerification: async () => {
-            await ports.passkeyVerified?.()
-          }
-        }
-      })
+      ...(passkey === undefined ? [] : [passkeyPlugin(passkey)]),
+      ...(config.plugins ?? [])
     ],
     session: {
       expiresIn: Math.round(Duration.toSeconds(session.expiresIn)),

@@ -1,7 +1,7 @@
 /**
  * What Better Auth's callbacks (its storage, hooks, mail and passkey callbacks) know of the
  * request they run in: the request's Effect runtime, whose services and request id their Effects
- * run with, and whether its passkey ceremony passed verification.
+ * run with; whether its passkey ceremony passed verification; whether the guard refused it.
  *
  * It rides in Better Auth's own request state (`defineRequestState`, the AsyncLocalStorage Better
  * Auth already keeps per request): `within` starts Better Auth's handler with it, and every
@@ -17,6 +17,15 @@ import type { Library } from "./Library.js"
 interface State {
   readonly runtime: Runtime.Runtime<never>
   passkeyVerified: boolean
+  refused: boolean
+}
+
+/** What became of a request, besides Better Auth's answer (read by `PasskeyOutcome`). */
+export interface Marks {
+  /** The request's passkey ceremony passed WebAuthn verification. */
+  readonly passkeyVerified: boolean
+  /** The answer is the guard's refusal, not the endpoint's. */
+  readonly refused: boolean
 }
 
 export interface RequestStates {
@@ -24,11 +33,13 @@ export interface RequestStates {
   readonly within: <A>(
     runtime: Runtime.Runtime<never>,
     handle: () => Promise<A>
-  ) => Promise<{ readonly result: A; readonly passkeyVerified: boolean }>
+  ) => Promise<{ readonly result: A; readonly marks: Marks }>
   /** Runs `effect` on the current request's runtime (`fallback`'s outside a request). */
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
   /** Records that the current request's passkey ceremony passed WebAuthn verification. */
   readonly markPasskeyVerified: () => Promise<void>
+  /** Records that the current request is answered with the guard's refusal. */
+  readonly markRefused: () => Promise<void>
 }
 
 export const make = (
@@ -40,14 +51,18 @@ export const make = (
   const current = (): Promise<State | undefined> => state.get().catch(() => undefined)
   return {
     within: async (runtime, handle) => {
-      const request: State = { runtime, passkeyVerified: false }
+      const request: State = { runtime, passkeyVerified: false, refused: false }
       const result = await library.runWithRequestState(new WeakMap([[state.ref, request]]), handle)
-      return { result, passkeyVerified: request.passkeyVerified }
+      return { result, marks: { passkeyVerified: request.passkeyVerified, refused: request.refused } }
     },
     run: (effect) => current().then((request) => runPromise(request?.runtime ?? fallback, effect)),
     markPasskeyVerified: () =>
       current().then((request) => {
         if (request !== undefined) request.passkeyVerified = true
+      }),
+    markRefused: () =>
+      current().then((request) => {
+        if (request !== undefined) request.refused = true
       })
   }
 }

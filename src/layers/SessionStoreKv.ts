@@ -56,7 +56,10 @@ const isRevoked = (revocations: SessionRevocationsService, session: Session) =>
   )
 
 const toStoreError = (error: KvError | SessionIndexError | SessionRevocationsError) =>
-  new SessionStoreError({ reason: error._tag === "KvError" ? storeFailureReason(error) : error.reason, message: error.message })
+  new SessionStoreError({
+    reason: error._tag === "KvError" ? storeFailureReason(error) : error._tag === "SessionRevocationsError" ? "RevocationsUnavailable" : error.reason,
+    message: error.message
+  })
 
 export const make = Effect.gen(function*() {
   const kv = yield* Kv

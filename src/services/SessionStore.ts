@@ -40,9 +40,13 @@ export type User = typeof User.Type
 export const SessionRecord = Schema.Struct({ session: Session, user: User })
 export type SessionRecord = typeof SessionRecord.Type
 
-/** The session store could not be read or written: KV is unavailable or refused the write. */
+/**
+ * The session store could not be read or written: KV is unavailable or refused the write, or
+ * (`RevocationsUnavailable`, SESSION_REVOCATION=immediate) the record of revocations could not be
+ * asked or written.
+ */
 export class SessionStoreError extends Schema.TaggedError<SessionStoreError>()("SessionStoreError", {
-  reason: Schema.Literal("Unavailable", "WriteRateLimited"),
+  reason: Schema.Literal("Unavailable", "WriteRateLimited", "RevocationsUnavailable"),
   message: Schema.String
 }) {}
 

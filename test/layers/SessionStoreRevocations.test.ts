@@ -153,24 +153,24 @@ describe("SessionStore, immediate (a record of revocations)", () => {
 })
 
 describe("SessionStore, immediate, when the record cannot be reached", () => {
-  it.effect("every read of a session fails with SessionStoreError Unavailable: never a session, never none", () =>
+  it.effect("every read of a session fails with SessionStoreError RevocationsUnavailable: never a session, never none", () =>
     Effect.gen(function*() {
       const { store } = yield* storeWith(unreachable)
       const reads: ReadonlyArray<Effect.Effect<unknown, SessionStoreError>> = [store.lookup(token), store.refresh(token), store.storage.get(token)]
       for (const read of reads) {
         expect(yield* Effect.flip(read)).toMatchObject({
           _tag: "SessionStoreError",
-          reason: "Unavailable",
+          reason: "RevocationsUnavailable",
           message: "session revocations object unreachable: reset"
         })
       }
     }).pipe(Effect.provide(KvMemory.layer)))
 
-  it.effect("recording an ending fails with SessionStoreError Unavailable", () =>
+  it.effect("recording an ending fails with SessionStoreError RevocationsUnavailable", () =>
     Effect.gen(function*() {
       const { store } = yield* storeWith(unreachable)
-      expect(yield* Effect.flip(store.recordRevocation(row))).toMatchObject({ _tag: "SessionStoreError", reason: "Unavailable" })
-      expect(yield* Effect.flip(store.recordRevocationOfAll("user1"))).toMatchObject({ _tag: "SessionStoreError", reason: "Unavailable" })
+      expect(yield* Effect.flip(store.recordRevocation(row))).toMatchObject({ _tag: "SessionStoreError", reason: "RevocationsUnavailable" })
+      expect(yield* Effect.flip(store.recordRevocationOfAll("user1"))).toMatchObject({ _tag: "SessionStoreError", reason: "RevocationsUnavailable" })
     }).pipe(Effect.provide(KvMemory.layer)))
 
   it.effect("a read that needs no session (a token of the wrong shape, an unknown token, another key) asks nothing", () =>

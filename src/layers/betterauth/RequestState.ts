@@ -1,7 +1,8 @@
 /**
  * What Better Auth's callbacks (its storage, hooks, mail and passkey callbacks) know of the
  * request they run in: the request's Effect runtime, whose services and request id their Effects
- * run with, and whether its passkey ceremony passed verification.
+ * run with, whether its passkey ceremony passed verification, and whether the record of session
+ * revocations failed it (Better Auth carries on past some failures, its sign-out among them).
  *
  * It rides in Better Auth's own request state (`defineRequestState`, the AsyncLocalStorage Better
  * Auth already keeps per request): `within` starts Better Auth's handler with it, and every
@@ -17,6 +18,8 @@ import type { Library } from "./Library.js"
 interface State {
   readonly runtime: Runtime.Runtime<never>
   passkeyVerified: boolean
+  /** The first failure of the record of session revocations, if any. */
+  revocationsUnavailable: string | undefined
 }
 
 export interface RequestStates {
@@ -24,11 +27,13 @@ export interface RequestStates {
   readonly within: <A>(
     runtime: Runtime.Runtime<never>,
     handle: () => Promise<A>
-  ) => Promise<{ readonly result: A; readonly passkeyVerified: boolean }>
+  ) => Promise<{ readonly result: A; readonly passkeyVerified: boolean; readonly revocationsUnavailable: string | undefined }>
   /** Runs `effect` on the current request's runtime (`fallback`'s outside a request). */
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
   /** Records that the current request's passkey ceremony passed WebAuthn verification. */
   readonly markPasskeyVerified: () => Promise<void>
+  /** Records that the record of session revocations failed the current request. */
+  readonly markRevocationsUnavailable: (message: string) => Promise<void>
 }
 
 export const make = (
@@ -40,14 +45,18 @@ export const make = (
   const current = (): Promise<State | undefined> => state.get().catch(() => undefined)
   return {
     within: async (runtime, handle) => {
-      const request: State = { runtime, passkeyVerified: false }
+      const request: State = { runtime, passkeyVerified: false, revocationsUnavailable: undefined }
       const result = await library.runWithRequestState(new WeakMap([[state.ref, request]]), handle)
-      return { result, passkeyVerified: request.passkeyVerified }
+      return { result, passkeyVerified: request.passkeyVerified, revocationsUnavailable: request.revocationsUnavailable }
     },
     run: (effect) => current().then((request) => runPromise(request?.runtime ?? fallback, effect)),
     markPasskeyVerified: () =>
       current().then((request) => {
         if (request !== undefined) request.passkeyVerified = true
+      }),
+    markRevocationsUnavailable: (message) =>
+      current().then((request) => {
+        if (request !== undefined) request.revocationsUnavailable ??= message
       })
   }
 }

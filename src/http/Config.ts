@@ -10,6 +10,8 @@ import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
 import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
+import { readSessionRevocation } from "./SessionRevocationSetting.js"
+import type { SessionRevocationChoice } from "./SessionRevocationSetting.js"
 
 /** Which `Mailer` layer the composition root builds. */
 export type MailerConfig =
@@ -43,6 +45,8 @@ export interface AppConfig {
   readonly maxBodyBytes?: number
   /** Default `{ backend: "kv" }`. */
   readonly rateLimiter?: RateLimiterChoice
+  /** `SESSION_REVOCATION`; default `{ mode: "eventual" }`. */
+  readonly sessionRevocation?: SessionRevocationChoice
   /** `TRUSTED_ORIGINS`, canonical (see `TrustedOrigins.parse`). */
   readonly trustedOrigins: ReadonlyArray<string>
 }
@@ -181,6 +185,7 @@ export const readConfig = (bindings: object): Either.Either<AppConfig, ReadonlyA
   }
   const mailer = readMailer(env, problems)
   const rateLimiter = readRateLimiter(env, problems)
+  const sessionRevocation = readSessionRevocation(env, problems)
   const trusted = env.TRUSTED_ORIGINS === undefined || typeof env.TRUSTED_ORIGINS === "string"
     ? TrustedOrigins.parse(env.TRUSTED_ORIGINS ?? "")
     : { origins: [], problems: ["TRUSTED_ORIGINS must be a string of comma-separated origins"] }
@@ -203,6 +208,7 @@ export const readConfig = (bindings: object): Either.Either<AppConfig, ReadonlyA
     magicLinkSignUp: v.MAGIC_LINK_SIGN_UP !== "false",
     ...(v.MAX_BODY_BYTES === undefined ? {} : { maxBodyBytes: v.MAX_BODY_BYTES }),
     rateLimiter,
+    sessionRevocation,
     trustedOrigins: trusted.origins
   })
 }

@@ -10,6 +10,8 @@ import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
 import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
+import { readSessionRevocation } from "./SessionRevocationSetting.js"
+import type { SessionRevocationChoice } from "./SessionRevocationSetting.js"
 
 /** Which `Mailer` layer the composition root builds (`Given`: the one the worker was made with). */
 export type MailerConfig =
@@ -45,6 +47,8 @@ export interface AppConfig {
   readonly maxBodyBytes?: number
   /** Default `{ backend: "kv" }`. */
   readonly rateLimiter?: RateLimiterChoice
+  /** `SESSION_REVOCATION`; default `{ mode: "eventual" }`. */
+  readonly sessionRevocation?: SessionRevocationChoice
   /** `TRUSTED_ORIGINS`, canonical (see `TrustedOrigins.parse`). */
   readonly trustedOrigins: ReadonlyArray<string>
 }
@@ -199,6 +203,7 @@ export const readConfig = (bindings: object, options: ReadOptions = {}): Either.
   }
   const mailer = options.mailerGiven === true ? ({ _tag: "Given" } as const) : readMailer(env, problems)
   const rateLimiter = readRateLimiter(env, problems)
+  const sessionRevocation = readSessionRevocation(env, problems)
   const trusted = env.TRUSTED_ORIGINS === undefined || typeof env.TRUSTED_ORIGINS === "string"
     ? TrustedOrigins.parse([env.TRUSTED_ORIGINS ?? "", ...(options.trustedOrigins ?? [])].join(","))
     : { origins: [], problems: ["TRUSTED_ORIGINS must be a string of comma-separated origins"] }
@@ -221,6 +226,7 @@ export const readConfig = (bindings: object, options: ReadOptions = {}): Either.
     magicLinkSignUp: v.MAGIC_LINK_SIGN_UP !== "false",
     ...(v.MAX_BODY_BYTES === undefined ? {} : { maxBodyBytes: v.MAX_BODY_BYTES }),
     rateLimiter,
+    sessionRevocation,
     trustedOrigins: trusted.origins
   })
 }

@@ -22,13 +22,14 @@ let counter = 0
 /**
  * Signs up a new user and signs in (a sign-up opens no session: it answers alike whether or not
  * the address was free). Returns the raw session token, the signed `set-auth-token`, the email,
- * the user's id, and what is left of the account's password budget (`password-account`).
+ * the user's id, and what is left of the account's password budget (`password-account`). `post`:
+ * another worker than `SELF` to ask.
  */
-export const signUp = async (name = `user${++counter}`) => {
+export const signUp = async (name = `user${++counter}`, post: typeof postJson = postJson) => {
   const email = `${name}-${crypto.randomUUID()}@example.com`
-  const signedUp = await postJson("/api/auth/sign-up/email", { email, password: "correct-horse-battery", name })
+  const signedUp = await post("/api/auth/sign-up/email", { email, password: "correct-horse-battery", name })
   if (signedUp.status !== 200) throw new Error(`sign-up failed: ${signedUp.status} ${await signedUp.text()}`)
-  const response = await postJson("/api/auth/sign-in/email", { email, password: "correct-horse-battery" })
+  const response = await post("/api/auth/sign-in/email", { email, password: "correct-horse-battery" })
   if (response.status !== 200) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`)
   const body = (await response.json()) as { token: string; user: { id: string } }
   return { email, token: body.token, signed: response.headers.get("set-auth-token")!, userId: body.user.id, left: remaining(response, "password-account")! }

@@ -25,6 +25,8 @@ import { accountClaims } from "./AccountClaims.js"
 import { guardPlugin } from "./GuardPlugin.js"
 import type { EndpointInput } from "./GuardPlugin.js"
 import type { Library, PasskeyFactory } from "./Library.js"
+import { sessionEndings } from "./SessionEndings.js"
+import type { SessionEndingPorts } from "./SessionEndings.js"
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database
@@ -99,6 +101,8 @@ export interface Ports {
   }
   /** Called for every session row Better Auth deletes, with its token. */
   readonly onSessionDeleted?: (token: string) => Promise<void>
+  /** Records the revocations of the sessions Better Auth ends (`SessionEndings`). */
+  readonly sessionEndings?: SessionEndingPorts
   /** How mail is sent (magic links, resets, verification, a taken address's notice). */
   readonly send?: SendMail
   /** Records that the request's passkey ceremony passed WebAuthn verification (`PasskeyOutcome`). */
@@ -119,7 +123,7 @@ export const options = (
   const appName = config.appName ?? "edge-auth-state"
   const verification = config.emailVerification ?? "off"
   const send = ports.send ?? noMailer
-  const claims = accountClaims()
+  const claims = accountClaims(ports.sessionEndings?.userSessionsEnded)
   const bearerPlugin = bearer()
   const passkeyPlugin = (makePasskey: PasskeyFactory) =>
     makePasskey({
@@ -168,7 +172,11 @@ export const options = (
       resetPasswordTokenExpiresIn: linkLifetimes.resetPassword,
       // A reset proves control of the mailbox, not of every device: end every other session.
       revokeSessionsOnPasswordReset: true,
-      onPasswordReset: claims.onPasswordReset,
+      onPasswordReset: async (data) => {
+        // The reset ended every session (`revokeSessionsOnPasswordReset`): recorded as such.
+        await ports.sessionEndings?.userSessionsEnded(data.user.id)
+        await claims.onPasswordReset(data)
+      },
       sendResetPassword: ({ user, url }) =>
         send(AuthMails.resetPassword(appName, user.email, url, linkLifetimes.resetPassword))
     },
@@ -181,6 +189,7 @@ export const options = (
     plugins: [
       bearerPlugin,
       claims.plugin,
+      ...(ports.sessionEndings === undefined ? [] : [sessionEndings(library, ports.sessionEndings)]),
       ...(ports.guard === undefined
         ? []
         : [guardPlugin(library, ports.guard.service, ports.guard.run, { bearer: bearerPlugin, inputOf: ports.guard.inputOf, refused: ports.guard.refused, passwords: passwordLengths })]),

@@ -22,6 +22,7 @@ import type { SessionConfigShape } from "../../services/SessionStore.js"
 import * as TrustedOrigins from "../../services/TrustedOrigins.js"
 import * as AuthMails from "./Mails.js"
 import { accountClaims } from "./AccountClaims.js"
+import { evenAnswers } from "./EvenAnswers.js"
 import { guardPlugin } from "./GuardPlugin.js"
 import type { EndpointInput } from "./GuardPlugin.js"
 import type { Library } from "./Library.js"
@@ -150,6 +151,7 @@ export const options = (
     plugins: [
       bearerPlugin,
       claims.plugin,
+      evenAnswers(library),
       ...(ports.guard === undefined
         ? []
         : [guardPlugin(library, ports.guard.service, ports.guard.run, { bearer: bearerPlugin, inputOf: ports.guard.inputOf, passwords: passwordLengths })]),

@@ -3,8 +3,9 @@
  * against the real worker (`wrangler dev`, see globalSetup.ts): the Sessions section (one user's
  * sessions in two browser contexts, ending one, ending all others, ending one's own), the Your
  * passkeys section (a passkey made by Chromium's virtual authenticator, listed, deleted, then
- * refused), the Change password section (and its offer to end the other sessions), and a Sign up
- * button that still signs in when the sign-up answer carries no token.
+ * refused), the offer to end the other sessions after a factor changed (the password, a passkey
+ * added or deleted), and a Sign up button that still signs in when the sign-up answer carries no
+ * token.
  */
 import type { Browser, HTTPRequest, Page } from "puppeteer-core"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
@@ -88,7 +89,7 @@ describe.skipIf(chromium === "")("managing sessions, passkeys and the password o
     expect(await isHidden(page, "#sessions-signed-in")).toBe(true)
     expect(await isHidden(page, "#passkeys-signed-in")).toBe(true)
     expect(await isHidden(page, "#change-password form")).toBe(true)
-    expect(await isHidden(page, "#change-password-offer")).toBe(true)
+    for (const offer of ["change-password", "passkey", "passkeys"]) expect(await isHidden(page, `#${offer}-offer`), offer).toBe(true)
     expect(errors).toEqual([])
     await close()
   })
@@ -229,6 +230,54 @@ describe.skipIf(chromium === "")("managing sessions, passkeys and the password o
 
     expect(errors).toEqual([])
     await close()
+  })
+
+  it("passkeys: adding one and deleting one each offer to end the other sessions; taking the offer signs B out and not A", async () => {
+    const a = await signedUp(`${workerByName}/`, { userAgent: browserA })
+    await virtualAuthenticator(a.page)
+    const b = await signedIn(`${workerByName}/`, a.email, { userAgent: browserB })
+    /** B's page and the worker itself: is B's session still on? */
+    const bSignedIn = async (expected: boolean) => {
+      await b.page.click("#load-me")
+      await waitForText(b.page, "#me-output", expected ? `"email": "${a.email}"` : `"status": 401`)
+      expect(await meStatus((await storedToken(b.page, workerByName))!)).toBe(expected ? 200 : 401)
+    }
+    expect(await isHidden(a.page, "#passkey-offer")).toBe(true)
+
+    // Added: offered, and B stays signed in until the offer is taken.
+    await a.page.click("#add-passkey")
+    await waitForText(a.page, "#passkey-status", "Passkey added")
+    expect(await isHidden(a.page, "#passkey-offer")).toBe(false)
+    expect(await text(a.page, "#passkey-offer")).toContain("End all other sessions")
+    await bSignedIn(true)
+    await a.page.click("#passkey-end-others")
+    await waitForText(a.page, "#passkey-status", "Passkey added; every other session ended")
+    expect(await isHidden(a.page, "#passkey-offer")).toBe(true)
+    await waitForText(a.page, "#sessions-summary", "1 active session")
+    await bSignedIn(false)
+
+    // B signs in again; A deletes the passkey: offered again, in the list's section.
+    await b.page.click("#sign-in")
+    // The page reads /api/me again once signed in: it answered 401 until then.
+    await waitForText(b.page, "#me-output", `"email": "${a.email}"`)
+    await a.page.click("#load-sessions")
+    await waitForText(a.page, "#sessions-summary", "2 active sessions")
+    expect(await isHidden(a.page, "#passkeys-offer")).toBe(true)
+    await a.page.click("#passkeys-list .delete-passkey")
+    await waitForText(a.page, "#passkeys-status", "Passkey deleted")
+    expect(await isHidden(a.page, "#passkeys-offer")).toBe(false)
+    await bSignedIn(true)
+    await a.page.click("#passkeys-end-others")
+    await waitForText(a.page, "#passkeys-status", "Passkey deleted; every other session ended")
+    expect(await isHidden(a.page, "#passkeys-offer")).toBe(true)
+    await waitForText(a.page, "#sessions-summary", "1 active session")
+    await bSignedIn(false)
+
+    // A is still signed in.
+    await a.page.click("#load-me")
+    await waitForText(a.page, "#me-output", `"email": "${a.email}"`)
+    expect([...a.errors, ...b.errors]).toEqual([])
+    await Promise.all([a.close(), b.close()])
   })
 
   it("change password: the other sessions stay until the offer is taken; then B is signed out and A is not", async () => {

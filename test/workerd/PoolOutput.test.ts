@@ -34,7 +34,7 @@ describe("the pool's output filter", () => {
 
   it("filters a stream's writes, strings and bytes alike, calling back for a write it drops", () => {
     const written: Array<unknown> = []
-    const stream = { write: (chunk: unknown) => written.push(chunk) > 0 }
+    const stream = { write: (chunk: unknown, ..._rest: Array<unknown>) => written.push(chunk) > 0 }
     filter(stream)
     filter(stream)
     let called = 0

@@ -94,7 +94,11 @@ export const make = Effect.gen(function*() {
       sessionEndings: {
         sessionEnding: (row) => runStore(store.recordRevocation(row)),
         userSessionsEnded: (userId) =>
-          runStore(Effect.flatMap(store.recordRevocationOfAll(userId), Option.match({ onNone: () => Effect.void, onSome: untilPast })))
+          runStore(Effect.flatMap(store.recordRevocationOfAll(userId), Option.match({
+            onNone: () => Effect.succeed(undefined),
+            onSome: (at) => Effect.as(untilPast(at), at)
+          }))),
+        isRecordedRevoked: (row) => runStore(store.isRecordedRevoked(row))
       },
       send: (mail) => requests.run(sendAfterAnswer(mailer, mail)),
       passkeyVerified: requests.markPasskeyVerified

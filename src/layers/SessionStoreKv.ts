@@ -27,7 +27,7 @@ import {
   SessionStoreError,
   storageKey
 } from "../services/SessionStore.js"
-import type { Session } from "../services/SessionStore.js"
+import type { CreatedSession, Session } from "../services/SessionStore.js"
 import { SessionIndex } from "../services/SessionIndex.js"
 import type { SessionIndexError } from "../services/SessionIndex.js"
 import { SessionRevocations } from "../services/SessionRevocations.js"
@@ -49,7 +49,7 @@ const liveValue = (entry: KvValueWithMetadata, now: number): Option.Option<strin
 }
 
 /** Whether the revocation record refuses `session`. */
-const isRevoked = (revocations: SessionRevocationsService, session: Session) =>
+const isRevoked = (revocations: SessionRevocationsService, session: CreatedSession) =>
   Effect.map(
     revocations.check({ userId: session.userId, sessionId: session.id, createdAt: session.createdAt.getTime() }),
     (status) => status === "revoked"
@@ -269,6 +269,8 @@ export const make = Effect.gen(function*() {
         ),
     recordRevocationOfAll: (userId) =>
       Option.isNone(revocations) ? Effect.succeedNone : Effect.mapError(recordRevocationOfAll(revocations.value, userId), toStoreError),
+    isRecordedRevoked: (session) =>
+      Option.isNone(revocations) ? Effect.succeed(false) : Effect.mapError(isRevoked(revocations.value, session), toStoreError),
     storage: {
       get: (key) => Effect.mapError(isSessionToken(key) ? readSessionValue(key) : readLive(storageKey(key)), toStoreError),
       set: (key, value, ttlSeconds) =>

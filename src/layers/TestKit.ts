@@ -136,6 +136,7 @@ const signedIn = (user: User) =>
       revoke: (token) => after(store.revoke(token)),
       recordRevocation: (session) => after(store.recordRevocation(session)),
       recordRevocationOfAll: (userId) => after(store.recordRevocationOfAll(userId)),
+      isRecordedRevoked: (session) => after(store.isRecordedRevoked(session)),
       storage: {
         get: (key) => after(store.storage.get(key)),
         set: (key, value, ttlSeconds) => after(store.storage.set(key, value, ttlSeconds)),

@@ -92,6 +92,13 @@ export interface EndingSession {
   readonly expiresAt: Date
 }
 
+/** A session as Better Auth created it: whose, which, and when. */
+export interface CreatedSession {
+  readonly id: string
+  readonly userId: string
+  readonly createdAt: Date
+}
+
 export interface SessionStoreService {
   /** The live session for `token`: `None` if unknown, expired or malformed. */
   readonly lookup: (token: string) => Effect.Effect<Option.Option<SessionRecord>, SessionStoreError>
@@ -114,6 +121,11 @@ export interface SessionStoreService {
    * the time recorded (sessions created at or before it are refused). `None`, and no I/O, without one.
    */
   readonly recordRevocationOfAll: (userId: string) => Effect.Effect<Option.Option<number>, SessionStoreError>
+  /**
+   * Whether the record of revocations refuses `session` (a session Better Auth has just created, in
+   * a race with the sign-out everywhere that covers its millisecond). `false`, and no I/O, without one.
+   */
+  readonly isRecordedRevoked: (session: CreatedSession) => Effect.Effect<boolean, SessionStoreError>
   /** Better Auth's secondary storage, over the same KV keys. TTLs are in seconds. */
   readonly storage: {
     readonly get: (key: string) => Effect.Effect<Option.Option<string>, SessionStoreError>

@@ -210,6 +210,98 @@ describe("immediate: every way a session ends is refused everywhere at once", ()
   }
 })
 
+/**
+ * `db` with `around` wrapped about every statement it runs: what a concurrent request would do
+ * between two of this one's statements is done there.
+ */
+const intercepted = (db: D1Database, around: (sql: string, run: () => Promise<unknown>) => Promise<unknown>): D1Database => {
+  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
+    new Proxy(statement, {
+      get: (target, key) => {
+        if (key === "bind") return (...values: Array<unknown>) => wrap(target.bind(...values), sql)
+        const value = Reflect.get(target, key) as unknown
+        if (typeof value !== "function") return value
+        return ["all", "run", "first", "raw"].includes(String(key))
+          ? (...args: Array<unknown>) => around(sql, () => (value as (...a: Array<unknown>) => Promise<unknown>).apply(target, args))
+          : value.bind(target)
+      }
+    })
+  return new Proxy(db, {
+    get: (target, key) => {
+      if (key === "prepare") return (sql: string) => wrap(target.prepare(sql), sql)
+      const value = Reflect.get(target, key) as unknown
+      return typeof value === "function" ? value.bind(target) : value
+    }
+  })
+}
+
+const sessionRows = async (token: string) =>
+  (await env.DB.prepare(`select count(*) as "n" from "session" where "token" = ?`).bind(token).first<{ n: number }>())!.n
+
+describe("immediate: a sign-in racing a sign-out everywhere", () => {
+  // Its session was created before the revoke-all's millisecond but its row was not among those
+  // Better Auth deleted. KV's copy is refused by the record; the row must go too, or Better Auth,
+  // given nothing by its storage, would find the session in D1 and accept it (get-session).
+
+  it("its row committed after the deletion, before the revoke-all: deleted with the revoke-all, its token refused", async () => {
+    const { email, token } = await signUp(undefined, immediate.postJson)
+    const racing = await immediate.signIn(email)
+    const stale = await staleCopy(racing)
+    // Not yet written when the deletion runs: the row is put back right after it.
+    const row = (await env.DB.prepare(`select * from "session" where "token" = ?`).bind(racing).first<Record<string, unknown>>())!
+    await env.DB.prepare(`delete from "session" where "token" = ?`).bind(racing).run()
+    let raced = false
+    const worker = through({
+      SESSION_REVOCATION: "immediate",
+      // A configuration of its own: the worker built for it holds this database.
+      RACE: crypto.randomUUID(),
+      DB: intercepted(env.DB, async (sql, run) => {
+        const result = await run()
+        if (!raced && /^delete from "session"/i.test(sql)) {
+          raced = true
+          const columns = Object.keys(row)
+          await env.DB.prepare(`insert into "session" (${columns.map((c) => `"${c}"`).join(", ")}) values (${columns.map(() => "?").join(", ")})`)
+            .bind(...columns.map((c) => row[c]))
+            .run()
+        }
+        return result
+      })
+    })
+    expect((await worker.postJson("/api/auth/revoke-sessions", {}, bearer(token))).status).toBe(200)
+    expect(raced).toBe(true)
+    await stale.putBack()
+    expect(await immediate.getSession(racing)).toBeNull()
+    expect((await immediate.me(racing)).status).toBe(401)
+    expect(await sessionRows(racing)).toBe(0)
+  })
+
+  it("its row committed after the revoke-all: deleted as it is created, its token refused", async () => {
+    const { email, token } = await signUp(undefined, immediate.postJson)
+    let raced = false
+    const worker = through({
+      SESSION_REVOCATION: "immediate",
+      // A configuration of its own: the worker built for it holds this database.
+      RACE: crypto.randomUUID(),
+      DB: intercepted(env.DB, async (sql, run) => {
+        // The session is made (its creation time taken) before the sign-out everywhere; its row is
+        // written after that has answered.
+        if (!raced && /^insert into "session"/i.test(sql)) {
+          raced = true
+          expect((await immediate.postJson("/api/auth/revoke-sessions", {}, bearer(token))).status).toBe(200)
+        }
+        return run()
+      })
+    })
+    const racing = await worker.signIn(email)
+    expect(raced).toBe(true)
+    expect(await immediate.getSession(racing)).toBeNull()
+    expect((await immediate.me(racing)).status).toBe(401)
+    expect(await sessionRows(racing)).toBe(0)
+    // A sign-in after it is a new session.
+    expect((await immediate.me(await immediate.signIn(email))).status).toBe(200)
+  })
+})
+
 describe("immediate: every sign-in method", () => {
   const endsAtOnce = async (token: string) => {
     expect((await immediate.me(token)).status).toBe(200)

@@ -28,7 +28,7 @@ import type { AuthContext, BetterAuthPlugin, User } from "better-auth"
 
 export const accountClaims = (
   /** Records that every session of the user has ended (`SessionEndings`), before they are deleted. */
-  userSessionsEnded?: (userId: string) => Promise<void>
+  userSessionsEnded?: (userId: string) => Promise<unknown>
 ) => {
   let context: AuthContext | undefined
   /** Endpoint contexts in which an update is marking an address verified. */

@@ -125,6 +125,7 @@ export const options = (
   const verification = config.emailVerification ?? "off"
   const send = ports.send ?? noMailer
   const claims = accountClaims(ports.sessionEndings?.userSessionsEnded)
+  const endings = ports.sessionEndings === undefined ? undefined : sessionEndings(library, ports.sessionEndings)
   const bearerPlugin = bearer()
   const passkeyPlugin = (makePasskey: PasskeyFactory) =>
     makePasskey({
@@ -175,7 +176,7 @@ export const options = (
       revokeSessionsOnPasswordReset: true,
       onPasswordReset: async (data) => {
         // The reset ended every session (`revokeSessionsOnPasswordReset`): recorded as such.
-        await ports.sessionEndings?.userSessionsEnded(data.user.id)
+        await endings?.endAll(data.user.id)
         await claims.onPasswordReset(data)
       },
       sendResetPassword: ({ user, url }) =>
@@ -190,7 +191,7 @@ export const options = (
     plugins: [
       bearerPlugin,
       claims.plugin,
-      ...(ports.sessionEndings === undefined ? [] : [sessionEndings(library, ports.sessionEndings)]),
+      ...(endings === undefined ? [] : [endings.plugin]),
       evenAnswers(library),
       ...(ports.guard === undefined
         ? []

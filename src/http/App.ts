@@ -49,8 +49,8 @@ import type { RateLimitRule, RateLimitSettings } from "./ratelimit/Rules.js"
 
 /** Better Auth as a worker's code configures it (the rest comes from `env`). */
 export interface BetterAuthOptions {
-  /** Loads Better Auth: `Passkeys.load` adds passkeys. Default `BetterAuth.loadLibrary`. */
-  readonly load?: () => Promise<Library>
+  /** Loads Better Auth: `CoreLibrary.load`, or `Passkeys.load` for passkeys (`Worker.make` defaults to the first). */
+  readonly load: () => Promise<Library>
   /** The name in mail subjects and texts, and the passkey relying party's name. */
   readonly appName?: string
   /**
@@ -68,7 +68,7 @@ export interface AppOptions<Actions extends ReadonlyArray<Action.Any> = Readonly
   readonly rateLimits?: RateLimitSettings
   /** The mailer, when the configuration says `Given` (instead of `MAILER`). */
   readonly mailerLayer?: Layer.Layer<Mailer>
-  readonly betterAuth?: BetterAuthOptions
+  readonly betterAuth: BetterAuthOptions
   /** Spans around service calls, for when a tracer is installed to export them (see `Tracing`). */
   readonly tracing?: boolean
 }
@@ -150,9 +150,9 @@ export const servicesLayer = (options: AppOptions) => {
     emailVerification: options.emailVerification,
     magicLinkSignUp: options.magicLinkSignUp,
     trustedOrigins: options.trustedOrigins,
-    ...(options.betterAuth?.appName === undefined ? {} : { appName: options.betterAuth.appName }),
-    ...(options.betterAuth?.plugins === undefined ? {} : { plugins: options.betterAuth.plugins }),
-    ...(options.betterAuth?.load === undefined ? {} : { load: options.betterAuth.load })
+    ...(options.betterAuth.appName === undefined ? {} : { appName: options.betterAuth.appName }),
+    ...(options.betterAuth.plugins === undefined ? {} : { plugins: options.betterAuth.plugins }),
+    load: options.betterAuth.load
   })
   const auth = BetterAuth.layer.pipe(Layer.provide([betterAuthConfig, AttemptGuardRules.layer()]))
   return auth.pipe(Layer.provideMerge(Layer.merge(services, settingsLayer(options))))

@@ -32,9 +32,6 @@ import * as SessionToken from "./betterauth/SessionToken.js"
 export type { Library } from "./betterauth/Library.js"
 export type { BetterAuthConfigShape } from "./betterauth/Options.js"
 
-/** Better Auth's own values, without passkeys: the library loaded unless the configuration says otherwise. */
-export const loadLibrary = (): Promise<Library> => import("./betterauth/LibraryModule.js")
-
 /**
  * Waits, if it must, until the Clock has passed `at`: a session created after this is created after
  * a revoke-all recorded at `at` (which covers its millisecond). In workerd the clock stands still
@@ -45,11 +42,12 @@ const untilPast = (at: number) =>
 
 export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthConfig")<BetterAuthConfig, BetterAuthConfigShape & {
   /**
-   * Loads Better Auth (default `loadLibrary`), on the first request that needs it:
-   * `Passkeys.load` for Better Auth with passkeys; this repository's worker loads a module bundled
-   * on its own (`GeneratedLibrary`).
+   * Loads Better Auth, on the first request that needs it: `CoreLibrary.load` (without passkeys)
+   * or `Passkeys.load`; this repository's worker loads a module bundled on its own
+   * (`GeneratedLibrary`). No default here: a default's import would put that library in every
+   * bundle, beside the one the worker loads.
    */
-  readonly load?: () => Promise<Library>
+  readonly load: () => Promise<Library>
 }>() {}
 
 /** A mail for Better Auth, sent after the answer (`BackgroundTasks`); a failure is logged, never answered. */
@@ -116,7 +114,7 @@ export const make = Effect.gen(function*() {
   const betterAuth = Effect.suspend(() =>
     built !== undefined
       ? Effect.succeed(built)
-      : Effect.tryPromise({ try: config.load ?? loadLibrary, catch: unavailable }).pipe(
+      : Effect.tryPromise({ try: config.load, catch: unavailable }).pipe(
         Effect.flatMap((library) => Effect.try({ try: () => (built ??= build(library)), catch: unavailable }))
       )
   )

@@ -1,12 +1,12 @@
 import { env } from "cloudflare:test"
 import { Either } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import { awayFromWindowEdge, freshIp } from "./helpers.js"
 
 const app = "http://app.test:5173"
-const { dispose, handler } = makeWebHandler({
+const { dispose, handler } = appOf({
   ...Either.getOrThrow(readConfig({ ...env, TRUSTED_ORIGINS: `${app},https://*.example.net` })),
   // The pool's wrangler.toml says http://localhost:8787; these requests go to another host and port.
   baseURL: "http://localhost:8787"

@@ -8,7 +8,7 @@
 import { env } from "cloudflare:test"
 import { Either } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import { freshIp, origin, signUp } from "./helpers.js"
 import { mailTo } from "./outbox.js"
@@ -48,7 +48,7 @@ const countedKv = new Proxy(env.KV, {
   }
 })
 
-const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), db: countedDb, kv: countedKv })
+const app = appOf({ ...Either.getOrThrow(readConfig(env)), db: countedDb, kv: countedKv })
 afterAll(() => app.dispose())
 
 const background: Array<Promise<unknown>> = []

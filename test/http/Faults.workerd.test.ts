@@ -4,7 +4,7 @@ import { betterAuth } from "better-auth"
 import type { SecondaryStorage as BetterAuthStorage } from "better-auth"
 import { Duration, Effect, Layer, ManagedRuntime } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import * as Options from "../../src/layers/betterauth/Options.js"
 import * as SecondaryStorage from "../../src/layers/betterauth/SecondaryStorage.js"
@@ -25,7 +25,7 @@ const unreachableKv = new Proxy({} as KVNamespace, {
 describe("when KV is unavailable", () => {
   it("validating a Bearer token answers 503 JSON, never 401 or 500", async () => {
     const { token } = await signUp()
-    const { dispose, handler } = makeWebHandler({ ...config(), kv: unreachableKv })
+    const { dispose, handler } = appOf({ ...config(), kv: unreachableKv })
     const response = await handler(new Request(`${origin}/api/me`, { headers: { authorization: `Bearer ${token}` } }))
     expect(response.status).toBe(503)
     expect(await response.json()).toMatchObject({ error: "Session store unavailable" })
@@ -34,7 +34,7 @@ describe("when KV is unavailable", () => {
 
   it("signing in answers 503 JSON", async () => {
     const { email } = await signUp()
-    const { dispose, handler } = makeWebHandler({ ...config(), kv: unreachableKv })
+    const { dispose, handler } = appOf({ ...config(), kv: unreachableKv })
     const response = await handler(new Request(`${origin}/api/auth/sign-in/email`, {
       method: "POST",
       headers: { origin, "content-type": "application/json" },

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test"
 import { Effect, Either, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import { RateLimitRules } from "../../src/http/ratelimit/Rules.js"
 import * as DatabaseD1 from "../../src/layers/DatabaseD1.js"
@@ -303,7 +303,7 @@ describe("bodies are bounded (4)", { timeout: 30_000 }, () => {
 
 describe("revocation is complete (5)", { timeout: 60_000 }, () => {
   /** The worker over the same KV and D1 with no rate limits: many sessions of one account at once. */
-  const unlimited = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), rateLimits: { rules: [], trustForwardedFor: false } })
+  const unlimited = appOf({ ...Either.getOrThrow(readConfig(env)), rateLimits: { rules: [], trustForwardedFor: false } })
   afterAll(unlimited.dispose)
   const signInUnlimited = (email: string, pass: string) =>
     unlimited.handler(new Request(`${origin}/api/auth/sign-in/email`, {

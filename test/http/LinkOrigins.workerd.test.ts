@@ -7,7 +7,7 @@
 import { env, SELF } from "cloudflare:test"
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import { freshIp, origin } from "./helpers.js"
 import { mailTo } from "./outbox.js"
@@ -87,7 +87,7 @@ describe("links in mails come from configuration only", { timeout: 120_000 }, ()
 
   it("on a deployed worker: every mail's links are on BETTER_AUTH_URL or TRUSTED_ORIGINS, whatever the request named", async () => {
     const base = "https://auth.example.com"
-    const app = makeWebHandler({
+    const app = appOf({
       ...Either.getOrThrow(readConfig(env)),
       baseURL: base,
       trustedOrigins: ["https://app.example.com"],

@@ -1,7 +1,7 @@
 import { env, fetchMock } from "cloudflare:test"
 import { Either, Redacted } from "effect"
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import { awayFromWindowEdge, call, freshIp, me, origin, postJson, signUp } from "./helpers.js"
 import { mailTo, pathOf, rawToken, sessionTtl } from "./outbox.js"
@@ -223,7 +223,7 @@ describe("magic link, configured otherwise", () => {
   const config = () => Either.getOrThrow(readConfig(env))
 
   it("with MAGIC_LINK_SIGN_UP=false an unknown address gets a mail but no account", async () => {
-    const app = makeWebHandler({ ...config(), magicLinkSignUp: false })
+    const app = appOf({ ...config(), magicLinkSignUp: false })
     const send = (path: string, init: RequestInit = {}) =>
       app.handler(new Request(`${origin}${path}`, { ...init, headers: { origin, "cf-connecting-ip": freshIp(), ...(init.headers as Record<string, string>) } }))
     const email = newAddress()
@@ -251,7 +251,7 @@ describe("when the mail provider fails", () => {
   })
 
   const withResend = () =>
-    makeWebHandler({
+    appOf({
       ...Either.getOrThrow(readConfig(env)),
       mailer: { _tag: "Resend", from: "Auth <auth@example.com>", apiKey: Redacted.make("re_test_key") }
     })

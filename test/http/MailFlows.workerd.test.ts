@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test"
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import { awayFromWindowEdge, call, freshIp, me, origin, postJson, signUp } from "./helpers.js"
 import { mailTo, pathOf, rawToken, sessionTtl } from "./outbox.js"
@@ -100,7 +100,7 @@ describe("email verification through the Mailer", { timeout: 30_000 }, () => {
   })
 
   it("EMAIL_VERIFICATION=required: sign-up mails a link, password sign-in is refused until it is followed", async () => {
-    const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), emailVerification: "required" })
+    const app = appOf({ ...Either.getOrThrow(readConfig(env)), emailVerification: "required" })
     // Mail is sent after the answer: the requests' background work is awaited before the outbox is read.
     const background: Array<Promise<unknown>> = []
     const send = async (path: string, init: RequestInit = {}) => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test"
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import { freshIp, origin } from "./helpers.js"
 
@@ -9,7 +9,7 @@ const password = "correct-horse-battery"
 
 describe("MAILER=none", { timeout: 30_000 }, () => {
   it("the routes that exist to send mail answer 503 MAIL_DISABLED, every time; passwords go on working", async () => {
-    const app = makeWebHandler(Either.getOrThrow(readConfig({ ...env, MAILER: "none" })))
+    const app = appOf(Either.getOrThrow(readConfig({ ...env, MAILER: "none" })))
     const background: Array<Promise<unknown>> = []
     const post = async (path: string, body: unknown) => {
       const response = await app.handler(

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test"
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import * as Passkeys from "../../src/layers/Passkeys.js"
 import { readConfig } from "../../src/http/Config.js"
 import { awayFromWindowEdge, call, freshIp, me, origin, postJson, signUp } from "./helpers.js"
@@ -61,7 +61,7 @@ describe("passkeys, with a software authenticator", { timeout: 30_000 }, () => {
             /insert into "passkey"/i.test(sql) ? { bind: () => ({ all: () => Promise.reject(new Error("D1_ERROR: disk full")), run: () => Promise.reject(new Error("D1_ERROR: disk full")), raw: () => Promise.reject(new Error("D1_ERROR: disk full")), first: () => Promise.reject(new Error("D1_ERROR: disk full")) }) } : target.prepare(sql)
           : Reflect.get(target, name).bind(target)
     })
-    const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), db: failingDb, betterAuth: { load: Passkeys.load } })
+    const app = appOf({ ...Either.getOrThrow(readConfig(env)), db: failingDb, betterAuth: { load: Passkeys.load } })
     const send = (path: string, init: RequestInit = {}) =>
       app.handler(new Request(`${origin}${path}`, { ...init, headers: { origin, "cf-connecting-ip": "198.51.100.7", authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } }))
     const options = await send("/api/auth/passkey/generate-register-options")
@@ -87,7 +87,7 @@ describe("passkeys, with a software authenticator", { timeout: 30_000 }, () => {
             key.startsWith("session:") ? Promise.reject(new Error("KV PUT failed: 503 Service Unavailable")) : target.put(key, value, options)
           : Reflect.get(target, name).bind(target)
     })
-    const app = makeWebHandler({
+    const app = appOf({
       ...Either.getOrThrow(readConfig(env)),
       kv: readOnlyKv,
       rateLimits: { rules: [], trustForwardedFor: false },

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test"
 import { Duration, Either, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import type { RateLimitRule, RateLimitSettings } from "../../src/http/ratelimit/Rules.js"
 import { awayFromWindowEdge, freshIp, origin } from "./helpers.js"
@@ -62,16 +62,16 @@ describe("RATE_LIMIT_BACKEND at start-up", () => {
       rules: [{ name: "slow", paths: ["/api/auth/sign-in"], policy, onFailure: "closed" }]
     })
     // A window a binding cannot count is counted in KV: no binding asked for.
-    void makeWebHandler({ ...config, rateLimits: rules({ limit: 5, window: Duration.seconds(90) }) }).dispose()
-    expect(() => makeWebHandler({ ...config, rateLimits: rules({ limit: 7, window: Duration.seconds(60) }) })).toThrow(
+    void appOf({ ...config, rateLimits: rules({ limit: 5, window: Duration.seconds(90) }) }).dispose()
+    expect(() => appOf({ ...config, rateLimits: rules({ limit: 7, window: Duration.seconds(60) }) })).toThrow(
       /Rate Limiting binding `RATE_LIMIT_7_PER_60S` is missing/
     )
     const sliding = rules({ limit: 5, window: Duration.seconds(60), algorithm: "sliding-window" })
-    expect(() => makeWebHandler({ ...config, rateLimits: sliding })).toThrow(/counts fixed windows only/)
-    expect(() => makeWebHandler({ ...config, rateLimiter: { backend: "kv" }, rateLimits: sliding })).toThrow(
+    expect(() => appOf({ ...config, rateLimits: sliding })).toThrow(/counts fixed windows only/)
+    expect(() => appOf({ ...config, rateLimiter: { backend: "kv" }, rateLimits: sliding })).toThrow(
       /RATE_LIMIT_BACKEND=kv cannot count rule "slow"/
     )
-    const onDurableObject = makeWebHandler({ ...config, rateLimiter: { backend: "durable-object", namespace: env.RATE_LIMITER }, rateLimits: sliding })
+    const onDurableObject = appOf({ ...config, rateLimiter: { backend: "durable-object", namespace: env.RATE_LIMITER }, rateLimits: sliding })
     void onDurableObject.dispose()
   })
 })
@@ -98,7 +98,7 @@ describe("hostile bursts on the durable-object and binding backends", () => {
   it("durable-object: 24 concurrent sign-ups over 4 isolates, every path variant, admit exactly 3", async () => {
     await awayFromWindowEdge()
     const config = Either.getOrThrow(configWith({ RATE_LIMIT_BACKEND: "durable-object" }))
-    const isolates = Array.from({ length: 4 }, () => makeWebHandler(config))
+    const isolates = Array.from({ length: 4 }, () => appOf(config))
     const responses = await burst(isolates.map((i) => i.handler), freshIp(), 24)
     const statuses = responses.map((r) => r.status)
     expect(statuses.filter((s) => s !== 429)).toHaveLength(3)
@@ -112,7 +112,7 @@ describe("hostile bursts on the durable-object and binding backends", () => {
   it("binding: one isolate's burst admits the limit (the binding counts per location, approximately)", async () => {
     await awayFromWindowEdge()
     const config = Either.getOrThrow(configWith({ RATE_LIMIT_BACKEND: "binding" }))
-    const isolate = makeWebHandler(config)
+    const isolate = appOf(config)
     const responses = await burst([isolate.handler], freshIp(), 8)
     expect(responses.filter((r) => r.status !== 429)).toHaveLength(3)
     await Promise.all(responses.map((r) => r.body?.cancel()))

@@ -11,7 +11,7 @@
 import { env, SELF } from "cloudflare:test"
 import { Effect, Either, Option } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
-import { makeWebHandler } from "../../src/http/App.js"
+import { appOf } from "./app.js"
 import { readConfig } from "../../src/http/Config.js"
 import * as SessionRevocationsDurableObject from "../../src/layers/SessionRevocationsDurableObject.js"
 import { freshIp, origin, signUp } from "./helpers.js"
@@ -356,7 +356,7 @@ describe("when the revocations object cannot be reached", () => {
   }
   const handlerIn = (mode: "eventual" | "immediate") => {
     const config = Either.getOrThrow(readConfig(env))
-    return makeWebHandler({ ...config, sessionRevocation: mode === "immediate" ? { mode, namespace: unreachable } : { mode } })
+    return appOf({ ...config, sessionRevocation: mode === "immediate" ? { mode, namespace: unreachable } : { mode } })
   }
   const logged = (spy: { readonly mock: { readonly calls: ReadonlyArray<ReadonlyArray<unknown>> } }) =>
     spy.mock.calls.flatMap((args) => {

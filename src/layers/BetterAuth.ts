@@ -19,7 +19,7 @@ import type { Mail } from "../services/Mailer.js"
 import { SessionConfig, SessionStore } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
 import { handlerWithKeptRouter } from "./betterauth/KeptRouter.js"
-import type { Library } from "./betterauth/Library.js"
+import type { Library, LibraryLoader } from "./betterauth/Library.js"
 import { forNonBrowserClients } from "./betterauth/NonBrowserClients.js"
 import * as Options from "./betterauth/Options.js"
 import type { BetterAuthConfigShape } from "./betterauth/Options.js"
@@ -29,19 +29,19 @@ import * as RequestState from "./betterauth/RequestState.js"
 import * as SecondaryStorage from "./betterauth/SecondaryStorage.js"
 import * as SessionToken from "./betterauth/SessionToken.js"
 
-export type { Library } from "./betterauth/Library.js"
+export type { Library, LibraryLoader } from "./betterauth/Library.js"
 export type { BetterAuthConfigShape } from "./betterauth/Options.js"
 
 /** Better Auth's own values, without passkeys: the library loaded unless the configuration says otherwise. */
-export const loadLibrary = (): Promise<Library> => import("./betterauth/LibraryModule.js")
+export const loadLibrary: LibraryLoader = () => import("./betterauth/LibraryModule.js")
 
 export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthConfig")<BetterAuthConfig, BetterAuthConfigShape & {
   /**
    * Loads Better Auth (default `loadLibrary`), on the first request that needs it:
    * `Passkeys.load` for Better Auth with passkeys; this repository's worker loads a module bundled
-   * on its own (`GeneratedLibrary`).
+   * on its own (`GeneratedLibrary`). Its `passkeys` flag is what the provider says it offers.
    */
-  readonly load?: () => Promise<Library>
+  readonly load?: LibraryLoader
 }>() {}
 
 /** A mail for Better Auth, sent after the answer (`BackgroundTasks`); a failure is logged, never answered. */
@@ -104,7 +104,7 @@ export const make = Effect.gen(function*() {
       return yield* PasskeyOutcome.outcome(request, answered.result, answered.marks)
     }).pipe(traced("AuthProvider.handle"))
 
-  return AuthProvider.of({ handle, sessionToken: SessionToken.make(config.secret) })
+  return AuthProvider.of({ handle, sessionToken: SessionToken.make(config.secret), passkeys: config.load?.passkeys === true })
 })
 
 /** Better Auth as the `AuthProvider`. */

@@ -8,6 +8,7 @@
  *
  * @module
  */
-import type { Library } from "./betterauth/Library.js"
+import type { Library, LibraryLoader } from "./betterauth/Library.js"
 
-export const load = (): Promise<Library> => import("./generated/better-auth.mjs" as string)
+/** The module has the passkey plugin (it is built from `PasskeyModule`). */
+export const load: LibraryLoader = Object.assign((): Promise<Library> => import("./generated/better-auth.mjs" as string), { passkeys: true })

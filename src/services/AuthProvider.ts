@@ -21,6 +21,8 @@ export interface AuthProviderService {
    * checked. `None` if the credential is malformed or its signature is wrong.
    */
   readonly sessionToken: (credential: string) => Effect.Effect<Option.Option<string>>
+  /** The provider offers passkeys (its passkey routes exist). Default false. */
+  readonly passkeys?: boolean
 }
 
 /**

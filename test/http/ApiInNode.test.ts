@@ -36,6 +36,11 @@ describe("the API in Node, through the typed client", () => {
       void (yield* client(TestKit.testToken)).actions.analyticsSummary({ urlParams: { days: "7" } })
     }))
 
+  it.live("/api/capabilities, public: the outbox sends mail; the test provider offers no passkeys", () =>
+    Effect.gen(function*() {
+      expect(yield* (yield* client()).system.capabilities()).toEqual({ mail: true, passkeys: false })
+    }))
+
   it.live("/api/me answers the kit's user and session", () =>
     Effect.gen(function*() {
       const me = yield* (yield* client(TestKit.testToken)).account.me()

@@ -32,3 +32,13 @@ export interface PasskeyPluginOptions {
 export type PasskeyFactory = (options: PasskeyPluginOptions) => BetterAuthPlugin
 
 export type Library = typeof LibraryModule & { readonly passkey?: PasskeyFactory }
+
+/**
+ * Loads a `Library` on the first request that needs Better Auth. `passkeys: true` states that the
+ * library it loads has the passkey plugin (`PasskeyModule`): what the worker offers is known
+ * without loading it (`GET /api/capabilities`). A loader without the flag is taken to have none.
+ */
+export interface LibraryLoader {
+  (): Promise<Library>
+  readonly passkeys?: boolean
+}

@@ -21,6 +21,7 @@ import { traced } from "../services/Tracing.js"
 import { handlerWithKeptRouter } from "./betterauth/KeptRouter.js"
 import type { Library, LibraryLoader } from "./betterauth/Library.js"
 import { forNonBrowserClients } from "./betterauth/NonBrowserClients.js"
+import * as OpenApiDescription from "./betterauth/OpenApiDescription.js"
 import * as Options from "./betterauth/Options.js"
 import type { BetterAuthConfigShape } from "./betterauth/Options.js"
 import type { EndpointInput } from "./betterauth/GuardPlugin.js"
@@ -78,7 +79,7 @@ export const make = Effect.gen(function*() {
     for (const endpoint of Object.values(auth.api) as ReadonlyArray<{ readonly path?: string; readonly options?: EndpointInput }>) {
       if (endpoint.path !== undefined && endpoint.options !== undefined) inputs.set(endpoint.path, endpoint.options)
     }
-    return { handler: handlerWithKeptRouter(library, auth), requests }
+    return { auth, library, handler: handlerWithKeptRouter(library, auth), requests }
   }
 
   // Built once, by the first request that needs it. Each such request awaits an import of its own
@@ -104,7 +105,12 @@ export const make = Effect.gen(function*() {
       return yield* PasskeyOutcome.outcome(request, answered.result, answered.marks)
     }).pipe(traced("AuthProvider.handle"))
 
-  return AuthProvider.of({ handle, sessionToken: SessionToken.make(config.secret), passkeys: config.load?.passkeys === true })
+  // Better Auth's `openAPI` plugin describes the routes (`OpenApiDescription`); its own are disabled.
+  const openApi = (bearerScheme: string) =>
+    Effect.flatMap(betterAuth, ({ auth, library }) =>
+      Effect.tryPromise({ try: () => OpenApiDescription.describe(auth, library, bearerScheme), catch: unavailable }))
+
+  return AuthProvider.of({ handle, sessionToken: SessionToken.make(config.secret), passkeys: config.load?.passkeys === true, openApi })
 })
 
 /** Better Auth as the `AuthProvider`. */

@@ -84,7 +84,7 @@ describe("the API in Node, through the typed client", () => {
     })])
   })
 
-  it.live("/openapi.json is the platform's document of the API, the same on every request", () =>
+  it.live("/openapi.json is the platform's document of the API (the test provider describes no routes of its own), the same on every request", () =>
     Effect.gen(function*() {
       const expected = JSON.parse(JSON.stringify(OpenApi.fromApi(Api.make(actions))))
       for (let i = 0; i < 2; i++) {

@@ -11,7 +11,18 @@
  * @module
  */
 export { betterAuth } from "better-auth"
-export { APIError, createAuthMiddleware, getAuthoritativeSessionFromCtx, isAPIError, router } from "better-auth/api"
+export {
+  APIError,
+  createAuthMiddleware,
+  freshSessionMiddleware,
+  getAuthoritativeSessionFromCtx,
+  isAPIError,
+  requestOnlySessionMiddleware,
+  router,
+  sensitiveSessionMiddleware,
+  sessionMiddleware
+} from "better-auth/api"
 export { defineRequestState, runWithAdapter, runWithRequestState } from "@better-auth/core/context"
 export { bearer, magicLink } from "better-auth/plugins"
+export { openAPI } from "better-auth/plugins/open-api"
 export { withClientErrors } from "./D1ClientErrors.js"

@@ -1,5 +1,6 @@
 // The whole API in one document (`GET /openapi.json`) in workerd: the worker's endpoints and
-// actions with Better Auth's routes as the worker serves them, under the one Bearer scheme.
+// actions with Better Auth's routes as the worker serves them, under the one Bearer scheme; and the
+// page that reads it (`/docs/`, Swagger UI among the static assets).
 import { env } from "cloudflare:test"
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
@@ -117,5 +118,24 @@ describe("GET /openapi.json: the whole API", () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/me", "/api/auth/sign-in/email", "/api/auth/sign-in/magic-link"]))
     expect(Object.keys(doc.paths).filter((p) => p.includes("passkey"))).toEqual([])
     expect(doc.tags.map((t) => t.name)).not.toContain("auth.passkey")
+  })
+})
+
+describe("the API's page at /docs/", () => {
+  it("is a static asset that loads Swagger UI, copied beside it, and reads /openapi.json", async () => {
+    const page = await call("/docs/")
+    expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"])
+    const html = await page.text()
+    expect(html).toContain(`src="swagger-ui/swagger-ui-bundle.js"`)
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/)
+    const script = await call("/docs/docs.js")
+    expect(script.status).toBe(200)
+    expect(await script.text()).toContain(`"/openapi.json"`)
+    for (const [file, type] of [["swagger-ui-bundle.js", /javascript/], ["swagger-ui.css", /^text\/css/], ["LICENSE", null], ["NOTICE", null]] as const) {
+      const response = await call(`/docs/swagger-ui/${file}`)
+      expect([file, response.status]).toEqual([file, 200])
+      if (type !== null) expect(response.headers.get("content-type")).toMatch(type)
+      await response.body?.cancel()
+    }
   })
 })

@@ -40,7 +40,8 @@ export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthCon
   /**
    * Loads Better Auth (default `loadLibrary`), on the first request that needs it:
    * `Passkeys.load` for Better Auth with passkeys; this repository's worker loads a module bundled
-   * on its own (`GeneratedLibrary`). Its `passkeys` flag is what the provider says it offers.
+   * on its own (`GeneratedLibrary`). Its `passkeys` flag is what the provider says it offers, its
+   * `openApi` flag whether the provider describes its routes (`AuthProvider.openApi`).
    */
   readonly load?: LibraryLoader
 }>() {}
@@ -79,7 +80,7 @@ export const make = Effect.gen(function*() {
     for (const endpoint of Object.values(auth.api) as ReadonlyArray<{ readonly path?: string; readonly options?: EndpointInput }>) {
       if (endpoint.path !== undefined && endpoint.options !== undefined) inputs.set(endpoint.path, endpoint.options)
     }
-    return { auth, library, handler: handlerWithKeptRouter(library, auth), requests }
+    return { library, handler: handlerWithKeptRouter(library, auth), requests }
   }
 
   // Built once, by the first request that needs it. Each such request awaits an import of its own
@@ -105,12 +106,21 @@ export const make = Effect.gen(function*() {
       return yield* PasskeyOutcome.outcome(request, answered.result, answered.marks)
     }).pipe(traced("AuthProvider.handle"))
 
-  // Better Auth's `openAPI` plugin describes the routes (`OpenApiDescription`); its own are disabled.
+  // Described by Better Auth's `openAPI` plugin, when the library has it, in a Better Auth with the
+  // same options (without the ports: it answers no request, sends no mail, stores nothing).
   const openApi = (bearerScheme: string) =>
-    Effect.flatMap(betterAuth, ({ auth, library }) =>
-      Effect.tryPromise({ try: () => OpenApiDescription.describe(auth, library, bearerScheme), catch: unavailable }))
+    Effect.flatMap(betterAuth, ({ library }) =>
+      Effect.tryPromise({
+        try: () => OpenApiDescription.describe(library, Options.options(library, config, session), bearerScheme),
+        catch: unavailable
+      }))
 
-  return AuthProvider.of({ handle, sessionToken: SessionToken.make(config.secret), passkeys: config.load?.passkeys === true, openApi })
+  return AuthProvider.of({
+    handle,
+    sessionToken: SessionToken.make(config.secret),
+    passkeys: config.load?.passkeys === true,
+    ...(config.load?.openApi === true ? { openApi } : {})
+  })
 })
 
 /** Better Auth as the `AuthProvider`. */

@@ -7,6 +7,9 @@ import { describe, expect, it } from "vitest"
 import { makeWebHandler } from "../../src/http/App.js"
 import { readConfig } from "../../src/http/Config.js"
 import { loadLibrary } from "../../src/layers/BetterAuth.js"
+import * as GeneratedLibrary from "../../src/layers/GeneratedLibrary.js"
+import { withOpenApi } from "../../src/layers/OpenApiPlugin.js"
+import * as Passkeys from "../../src/layers/Passkeys.js"
 import { call, freshIp, origin } from "./helpers.js"
 
 type Operation = { readonly tags: ReadonlyArray<string>; readonly security: ReadonlyArray<Record<string, ReadonlyArray<string>>> }
@@ -109,15 +112,47 @@ describe("GET /openapi.json: the whole API", () => {
     expect(second).toBe(first)
   })
 
-  it("a worker without passkeys lists none", async () => {
-    const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), betterAuth: { load: loadLibrary } })
+  /** The document of a worker built from `env` that loads Better Auth with `load`. */
+  const documentOf = async (load: typeof loadLibrary) => {
+    const app = makeWebHandler({ ...Either.getOrThrow(readConfig(env)), betterAuth: { load } })
     const response = await app.handler(new Request(`${origin}/openapi.json`, { headers: { "cf-connecting-ip": freshIp() } }), { waitUntil: () => undefined })
-    const doc = (await response.json()) as Doc
     await app.dispose()
     expect(response.status).toBe(200)
+    return (await response.json()) as Doc
+  }
+
+  it("a worker without passkeys lists none", async () => {
+    const doc = await documentOf(withOpenApi(loadLibrary))
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/me", "/api/auth/sign-in/email", "/api/auth/sign-in/magic-link"]))
     expect(Object.keys(doc.paths).filter((p) => p.includes("passkey"))).toEqual([])
     expect(doc.tags.map((t) => t.name)).not.toContain("auth.passkey")
+  })
+
+  it("Better Auth's own module (built without the zod the generator does not use) describes what the plugin from npm does", async () => {
+    const bundled = await documentOf(GeneratedLibrary.load)
+    expect(Object.keys(bundled.paths).length).toBeGreaterThan(30)
+    expect(bundled).toEqual(await documentOf(withOpenApi(Passkeys.load)))
+  })
+
+  it("a worker whose Better Auth has no openAPI plugin lists its own routes only", async () => {
+    const doc = await documentOf(Passkeys.load)
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith("/api/auth/"))).toEqual([])
+    expect(Object.keys(doc.paths)).toEqual(["/health", "/api/capabilities", "/api/me"])
+  })
+
+  it("each loader's openApi flag says whether the library it loads has the plugin", async () => {
+    const loaders = [
+      ["loadLibrary", loadLibrary],
+      ["Passkeys.load", Passkeys.load],
+      ["GeneratedLibrary.load", GeneratedLibrary.load],
+      ["withOpenApi(Passkeys.load)", withOpenApi(Passkeys.load)]
+    ] as const
+    for (const [name, load] of loaders) {
+      const library = await load()
+      expect([name, library.openAPI !== undefined]).toEqual([name, load.openApi === true])
+    }
+    expect(withOpenApi(Passkeys.load).passkeys).toBe(true)
+    expect((await withOpenApi(Passkeys.load)()).passkey).toBeDefined()
   })
 })
 

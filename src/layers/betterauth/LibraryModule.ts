@@ -6,7 +6,8 @@
  * imports nothing from Effect or the services: bundled on its own (`scripts/build-auth-library.ts`),
  * it would carry a second copy of them.
  *
- * Passkeys are not here: `@better-auth/passkey` is an optional peer, added by `PasskeyModule`.
+ * Passkeys are not here: `@better-auth/passkey` is an optional peer, added by `PasskeyModule`. Nor
+ * is the `openAPI` plugin (`OpenApiModule`): its generator brings zod whole, locales and all.
  *
  * @module
  */
@@ -24,5 +25,4 @@ export {
 } from "better-auth/api"
 export { defineRequestState, runWithAdapter, runWithRequestState } from "@better-auth/core/context"
 export { bearer, magicLink } from "better-auth/plugins"
-export { openAPI } from "better-auth/plugins/open-api"
 export { withClientErrors } from "./D1ClientErrors.js"

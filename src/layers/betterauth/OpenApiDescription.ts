@@ -1,11 +1,13 @@
 /**
  * Better Auth's routes in OpenAPI 3.1 as this worker serves them (`AuthProvider.openApi`), from the
- * document its `openAPI` plugin generates (`auth.api.generateOpenAPISchema()`; the plugin's own
- * routes are disabled, `Options.openApiPluginPaths`). Changed from what the plugin writes:
+ * document its `openAPI` plugin generates (`auth.api.generateOpenAPISchema()`). The plugin is added
+ * to a Better Auth made for that alone, with the options the worker's own has: the one that answers
+ * requests never has its routes, and is not changed by it. Changed from what the plugin writes:
  * - every path under the auth base path (`/sign-in/email` is `/api/auth/sign-in/email`);
  * - routes that answer nothing useful with the options the worker runs with left out: social
  *   sign-in, linking and provider tokens without social providers, user deletion and email changes
- *   while they are off, and Better Auth's HTML error page (the worker answers JSON errors);
+ *   while they are off, and Better Auth's HTML error page (the worker answers JSON errors). The
+ *   plugin lists none of its own routes;
  * - security names the worker's Bearer scheme instead of `bearerAuth`, and never `apiKeyCookie`
  *   (a scheme of Better Auth's API-key plugin, which the worker does not have). The plugin says
  *   every operation requires it; here only those behind one of Better Auth's session middlewares
@@ -21,12 +23,6 @@ import type { Library } from "./Library.js"
 
 /** Better Auth's middlewares that refuse a request without a session (401). */
 export type SessionMiddlewares = Pick<Library, "freshSessionMiddleware" | "requestOnlySessionMiddleware" | "sensitiveSessionMiddleware" | "sessionMiddleware">
-
-/** What this module reads of a built Better Auth with the `openAPI` plugin. */
-export interface DescribableAuth {
-  readonly api: { readonly generateOpenAPISchema: () => Promise<unknown> }
-  readonly options: BetterAuthOptions
-}
 
 /** An endpoint in `auth.api`, as far as read here. */
 interface Endpoint {
@@ -108,11 +104,17 @@ export const fromGenerated = (generated: unknown, options: {
   }
 }
 
-/** Better Auth's routes in `auth` as the worker serves them (see the module's comment). */
-export const describe = async (auth: DescribableAuth, middlewares: SessionMiddlewares, bearerScheme: string): Promise<AuthOpenApi> =>
-  fromGenerated(await auth.api.generateOpenAPISchema(), {
-    auth: auth.options,
-    basePath: auth.options.basePath ?? "/api/auth",
+/**
+ * The routes of a Better Auth made from `library` with `options` (the worker's), as the worker
+ * serves them (see the module's comment). Fails if `library` has no `openAPI` plugin.
+ */
+export const describe = async (library: Library, options: BetterAuthOptions, bearerScheme: string): Promise<AuthOpenApi> => {
+  if (library.openAPI === undefined) throw new Error("the Better Auth library loaded has no openAPI plugin (LibraryLoader.openApi)")
+  const auth = library.betterAuth({ ...options, plugins: [...(options.plugins ?? []), library.openAPI({ disableDefaultReference: true })] })
+  return fromGenerated(await auth.api.generateOpenAPISchema(), {
+    auth: options,
+    basePath: options.basePath ?? "/api/auth",
     bearerScheme,
-    sessionRequired: sessionPaths(auth.api, middlewares)
+    sessionRequired: sessionPaths(auth.api, library)
   })
+}

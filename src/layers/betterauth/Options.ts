@@ -105,12 +105,6 @@ export interface Ports {
   readonly passkeyVerified?: () => Promise<void>
 }
 
-/**
- * The routes of Better Auth's `openAPI` plugin, which the worker does not serve: the document is
- * part of its own (`GET /openapi.json`), and the plugin's reference page loads a script from a CDN.
- */
-export const openApiPluginPaths = ["/open-api/generate-schema", "/reference"] as const
-
 /** The shortest and longest password Better Auth takes (its defaults, stated once for the guard too). */
 export const passwordLengths = { min: 8, max: 128 } as const
 
@@ -121,7 +115,7 @@ export const options = (
   session: SessionConfigShape,
   ports: Ports = {}
 ) => {
-  const { APIError, bearer, magicLink, openAPI, passkey, withClientErrors } = library
+  const { APIError, bearer, magicLink, passkey, withClientErrors } = library
   const appName = config.appName ?? "edge-auth-state"
   const verification = config.emailVerification ?? "off"
   const send = ports.send ?? noMailer
@@ -199,11 +193,8 @@ export const options = (
           send(AuthMails.magicLink(appName, email, magicLinkTarget(url, token, metadata, config.baseURL), linkLifetimes.magicLink))
       }),
       ...(passkey === undefined ? [] : [passkeyPlugin(passkey)]),
-      // For `auth.api.generateOpenAPISchema()` only (`OpenApiDescription`): its routes are disabled.
-      openAPI({ disableDefaultReference: true }),
       ...(config.plugins ?? [])
     ],
-    disabledPaths: [...openApiPluginPaths],
     session: {
       expiresIn: Math.round(Duration.toSeconds(session.expiresIn)),
       updateAge: Math.round(Duration.toSeconds(session.updateAge)),

@@ -1,0 +1,21 @@
+/**
+ * Better Auth's routes in `/openapi.json` for a worker that loads `LibraryModule` or `PasskeyModule`
+ * (`BetterAuth.loadLibrary`, `Passkeys.load`): `withOpenApi` adds Better Auth's `openAPI` plugin
+ * (`betterauth/OpenApiModule`) to what `load` loads, imported when Better Auth is first needed.
+ * It costs bundle size: the plugin's generator keeps all of zod in the worker's bundle (about
+ * 380 KiB minified). This repository's worker needs none of this: its Better Auth module has the
+ * plugin without that cost (`GeneratedLibrary`).
+ *
+ * ```ts
+ * export default Worker.make({ actions, betterAuth: { load: OpenApiPlugin.withOpenApi(Passkeys.load) } })
+ * ```
+ *
+ * @module
+ */
+import type { LibraryLoader } from "./betterauth/Library.js"
+
+export const withOpenApi = (load: LibraryLoader): LibraryLoader =>
+  Object.assign(
+    () => Promise.all([load(), import("./betterauth/OpenApiModule.js")]).then(([library, { openAPI }]) => ({ ...library, openAPI })),
+    { passkeys: load.passkeys === true, openApi: true }
+  )

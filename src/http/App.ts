@@ -49,8 +49,10 @@ import type { RateLimitRule, RateLimitSettings } from "./ratelimit/Rules.js"
 /** Better Auth as a worker's code configures it (the rest comes from `env`). */
 export interface BetterAuthOptions {
   /**
-   * Loads Better Auth: `Passkeys.load` adds passkeys. Default `BetterAuth.loadLibrary`. A loader of
-   * one's own says whether its library has the passkey plugin (`LibraryLoader.passkeys`).
+   * Loads Better Auth: `Passkeys.load` adds passkeys, `OpenApiPlugin.withOpenApi(load)` the
+   * description of its routes in `/openapi.json`. Default `BetterAuth.loadLibrary`. A loader of
+   * one's own says whether its library has the passkey plugin (`LibraryLoader.passkeys`) and the
+   * `openAPI` plugin (`LibraryLoader.openApi`).
    */
   readonly load?: LibraryLoader
   /** The name in mail subjects and texts, and the passkey relying party's name. */

@@ -35,7 +35,10 @@ export interface WorkerOptions<Actions extends ReadonlyArray<Action.Any>> {
   readonly mailer?: Layer.Layer<Mailer>
   /** Origins trusted besides `BETTER_AUTH_URL` and `TRUSTED_ORIGINS`, e.g. your app's. */
   readonly trustedOrigins?: ReadonlyArray<string>
-  /** Better Auth: how it is loaded (`Passkeys.load` for passkeys), its app name, more plugins. */
+  /**
+   * Better Auth: how it is loaded (`Passkeys.load` for passkeys; `OpenApiPlugin.withOpenApi(load)`
+   * to list its routes in `/openapi.json`), its app name, more plugins.
+   */
   readonly betterAuth?: BetterAuthOptions
   /** Spans around service calls, for a tracer you install (see `Tracing`). */
   readonly tracing?: boolean

@@ -1,5 +1,6 @@
 import { defineWorkersProject, readD1Migrations } from "@cloudflare/vitest-pool-workers/config"
 import { defineConfig } from "vitest/config"
+import * as PoolOutput from "./test/workerd/poolOutput.js"
 
 // One `vitest run` drives three projects:
 // - node:    unit tests on the in-memory Kv, time moved by Effect's TestClock.
@@ -8,7 +9,17 @@ import { defineConfig } from "vitest/config"
 //            when there is no Chromium).
 
 // This file runs in Node; the project's types are the Workers' (no @types/node).
-declare const process: { readonly env: Record<string, string | undefined> }
+declare const process: {
+  readonly env: Record<string, string | undefined>
+  readonly stdout: { write(chunk: unknown, ...rest: Array<unknown>): boolean }
+  readonly stderr: { write(chunk: unknown, ...rest: Array<unknown>): boolean }
+}
+
+// The workers pool's own progress and workerd's known noise stay off the output (see the module).
+if (process.env.TEST_LOGS !== "all") {
+  PoolOutput.filter(process.stdout)
+  PoolOutput.filter(process.stderr)
+}
 
 // A test's time limit guards against a hang, not a slow machine: speed is measured by the
 // benchmarks. Vitest's default of 5 s fails the 25 MiB KV cases on a busy 2-core machine.
@@ -23,7 +34,8 @@ export default defineConfig({
   },
   test: {
     // Logs (the worker's JSON lines, Better Auth's warnings) are shown for failing tests only, so a
-    // green run prints the summary alone. `TEST_LOGS=all npm test` shows them all.
+    // green run prints the summary alone. `TEST_LOGS=all npm test` shows them all, and the pool's
+    // own lines too.
     silent: process.env.TEST_LOGS === "all" ? false : "passed-only",
     projects: [
       {

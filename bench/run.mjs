@@ -23,6 +23,10 @@
 //   BENCH_KINDS=health,auth npm run bench                  # several, by short name or part of a name
 //   BENCH_PORT=8787 BENCH_INSPECTOR_PORT=9229 npm run bench   # ports: these and the next one up
 //   BENCH_AA=1 npm run bench                               # the baseline against itself: the bench's own error
+//   BENCH_REVOCATION=immediate npm run bench               # ours with SESSION_REVOCATION=immediate
+//   BENCH_REVOCATION=immediate-vs-eventual BENCH_KINDS=me npm run bench
+//                                                          # ours immediate against ours eventual (in the
+//                                                          # baseline's place): ratios are immediate/eventual
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -44,6 +48,17 @@ const targets = makeTargets(state)
  */
 const AA = process.env.BENCH_AA === "1"
 if (AA) Object.assign(targets.ours, { config: targets.baseline.config, vars: targets.baseline.vars })
+/**
+ * BENCH_REVOCATION=immediate: ours with SESSION_REVOCATION=immediate (every session read also asks
+ * the user's revocations Durable Object). `immediate-vs-eventual`: and in the baseline's place, ours
+ * as configured by default (eventual), so every ratio is what immediate costs over eventual.
+ */
+const REVOCATION = process.env.BENCH_REVOCATION
+if (REVOCATION !== undefined && !["immediate", "immediate-vs-eventual"].includes(REVOCATION)) {
+  throw new Error(`BENCH_REVOCATION must be immediate or immediate-vs-eventual (got ${JSON.stringify(REVOCATION)})`)
+}
+if (REVOCATION === "immediate-vs-eventual") Object.assign(targets.baseline, { config: targets.ours.config, vars: [...targets.ours.vars] })
+if (REVOCATION !== undefined) targets.ours.vars.push("SESSION_REVOCATION:immediate")
 const names = ["ours", "baseline"]
 const kinds = selectedKinds()
 const servers = new Set()
@@ -238,7 +253,9 @@ const measureCold = async (tokens) => {
 
 const main = async () => {
   console.log(
-    `bench${AA ? " (A/A: the baseline against itself)" : ""}: ${ROUNDS} rounds x ${REQUESTS} requests per kind and target, concurrency ${CONCURRENCY}, alternating, half in each slot; ` +
+    `bench${AA ? " (A/A: the baseline against itself)" : ""}` +
+      `${REVOCATION === undefined ? "" : REVOCATION === "immediate" ? " (ours with SESSION_REVOCATION=immediate)" : " (\"ours\": ours with SESSION_REVOCATION=immediate; \"baseline\": ours, eventual)"}` +
+      `: ${ROUNDS} rounds x ${REQUESTS} requests per kind and target, concurrency ${CONCURRENCY}, alternating, half in each slot; ` +
       `${STARTUP_SAMPLES} startup profiles and ${COLD_SAMPLES} cold starts per target`
   )
   const { sizes, startup } = measureBuilds()
@@ -277,7 +294,7 @@ const main = async () => {
   console.log(`| bundle KiB gzip | ${sizes.ours?.gzipKib ?? "-"} | ${sizes.baseline?.gzipKib ?? "-"} | ${ratio(sizes.ours?.gzipKib, sizes.baseline?.gzipKib)} |`)
 
   mkdirSync("bench/results", { recursive: true })
-  if (process.env.BENCH_KINDS === undefined && !AA) {
+  if (process.env.BENCH_KINDS === undefined && !AA && REVOCATION === undefined) {
     writeFileSync(
       "bench/results/latest.json",
       JSON.stringify({ at: new Date().toISOString(), REQUESTS, ROUNDS, CONCURRENCY, rows, startup, cold, sizes }, null, 2)

@@ -6,7 +6,8 @@
 // 2. The D1 migrations and the sample rows, into the local D1 under .wrangler/.
 // 3. `wrangler dev`, with every option given here passed on. BETTER_AUTH_URL follows the port
 //    (`npm run dev -- --port 8811` serves links, redirects and passkeys on http://localhost:8811)
-//    unless the options set it; RATE_LIMIT_BACKEND from the shell picks the limiter.
+//    unless the options set it; RATE_LIMIT_BACKEND from the shell picks the limiter, and
+//    SESSION_REVOCATION the revocation mode.
 import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs"
@@ -42,7 +43,8 @@ const setsUrl = args.some((a, i) => args[i - 1] === "--var" && a.startsWith("BET
 const extra = [
   "--env-file", secrets,
   ...(setsUrl ? [] : ["--var", `BETTER_AUTH_URL:http://localhost:${port}`]),
-  ...(process.env.RATE_LIMIT_BACKEND ? ["--var", `RATE_LIMIT_BACKEND:${process.env.RATE_LIMIT_BACKEND}`] : [])
+  ...(process.env.RATE_LIMIT_BACKEND ? ["--var", `RATE_LIMIT_BACKEND:${process.env.RATE_LIMIT_BACKEND}`] : []),
+  ...(process.env.SESSION_REVOCATION ? ["--var", `SESSION_REVOCATION:${process.env.SESSION_REVOCATION}`] : [])
 ]
 const dev = spawn(wrangler, ["dev", ...extra, ...args], { env, stdio: "inherit" })
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal))

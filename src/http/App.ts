@@ -22,6 +22,7 @@ import * as RateLimiterBinding from "../layers/RateLimiterBinding.js"
 import * as RateLimiterDurableObject from "../layers/RateLimiterDurableObject.js"
 import * as RateLimiterKv from "../layers/RateLimiterKv.js"
 import * as Services from "../layers/Services.js"
+import * as SessionRevocationsDurableObject from "../layers/SessionRevocationsDurableObject.js"
 import type { Authenticated } from "../services/CurrentUser.js"
 import type { Kv } from "../services/Kv.js"
 import { Mailer, Outbox } from "../services/Mailer.js"
@@ -142,6 +143,8 @@ export const servicesLayer = (options: AppOptions) => {
     database: DatabaseD1.layer(options.db),
     rateLimiter: rateLimiterLayer(options.rateLimiter ?? { backend: "kv" }, rules.rules),
     sessionIndex: true,
+    // SESSION_REVOCATION=immediate: every session read asks the revocations object too.
+    ...(options.sessionRevocation?.mode === "immediate" ? { revocations: SessionRevocationsDurableObject.layer(options.sessionRevocation.namespace) } : {}),
     session: { expiresIn: options.sessionExpiresIn, updateAge: options.sessionUpdateAge }
   })
   const betterAuthConfig = Layer.succeed(BetterAuth.BetterAuthConfig, {

@@ -10,6 +10,8 @@ import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
 import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
+import { readSessionRevocation } from "./SessionRevocationSetting.js"
+import type { SessionRevocationChoice } from "./SessionRevocationSetting.js"
 
 /** Which `Mailer` layer the composition root builds (`Given`: the one the worker was made with). */
 export type MailerConfig =
@@ -45,6 +47,8 @@ export interface AppConfig {
   readonly maxBodyBytes?: number
   /** Default `{ backend: "kv" }`. */
   readonly rateLimiter?: RateLimiterChoice
+  /** `SESSION_REVOCATION`; default `{ mode: "eventual" }`. */
+  readonly sessionRevocation?: SessionRevocationChoice
   /** `TRUSTED_ORIGINS`, canonical (see `TrustedOrigins.parse`). */
   readonly trustedOrigins: ReadonlyArray<string>
 }
@@ -121,10 +125,15 @@ const text = (value: unknown): string | undefined => (typeof value === "string" 
  * The mailer the variables name, or the problems with them. The default is the production one, so
  * a deployment that forgot its mail settings is named at start-up rather than losing mail. The
  * outbox serves every mail (sign-in links among them) at `GET /dev/outbox`, so it is refused unless
- * the worker's own URL is a loopback address: a deployed worker never exposes it by accident.
+ * the worker's own URL is a loopback address: a deployed worker never exposes it by accident; and
+ * refused outright when reading for a deploy.
  */
-const readMailer = (env: Readonly<Record<string, unknown>>, problems: Array<string>): MailerConfig | undefined => {
+const readMailer = (env: Readonly<Record<string, unknown>>, problems: Array<string>, deploy: boolean): MailerConfig | undefined => {
   const kind = text(env.MAILER) ?? "resend"
+  if (kind === "outbox" && deploy) {
+    problems.push("MAILER=outbox serves every mail at /dev/outbox, for local development only: set MAILER in [vars] to resend (or none for no mail)")
+    return undefined
+  }
   if (kind === "outbox") {
     // An invalid BETTER_AUTH_URL is named on its own; only a valid, non-loopback one is refused here.
     if (typeof env.BETTER_AUTH_URL === "string" && isAbsoluteUrl(env.BETTER_AUTH_URL) && !TrustedOrigins.isLoopback(env.BETTER_AUTH_URL)) {
@@ -147,7 +156,11 @@ const readMailer = (env: Readonly<Record<string, unknown>>, problems: Array<stri
   }
   const from = text(env.MAIL_FROM)
   const apiKey = text(env.RESEND_API_KEY)
-  if (from === undefined) problems.push("MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development, MAILER=none for no mail)")
+  if (from === undefined) {
+    problems.push(deploy
+      ? "MAIL_FROM is not set: set it in [vars] to the sender of sign-in mail, e.g. \"Example <auth@example.com>\" on a domain verified with Resend (or MAILER=none for no mail)"
+      : "MAIL_FROM is not set (the sender of sign-in mail, e.g. \"Example <auth@example.com>\"; MAILER=outbox for local development, MAILER=none for no mail)")
+  }
   if (apiKey === undefined) problems.push("RESEND_API_KEY is not set (wrangler secret put RESEND_API_KEY)")
   return from === undefined || apiKey === undefined ? undefined : { _tag: "Resend", from, apiKey: Redacted.make(apiKey) }
 }
@@ -183,7 +196,23 @@ export interface ReadOptions {
   readonly mailerGiven?: boolean
   /** Origins trusted besides `TRUSTED_ORIGINS`, checked as its entries are. */
   readonly trustedOrigins?: ReadonlyArray<string>
+  /**
+   * Read the configuration a deploy would ship (the deploy check, `scripts/DeployCheck.ts`):
+   * `BETTER_AUTH_URL` must also be a public https URL, and the outbox is refused whatever the URL.
+   */
+  readonly deploy?: boolean
 }
+
+/** The secrets the worker reads (`wrangler secret put NAME`; never in `[vars]`). */
+export const secretNames = ["BETTER_AUTH_SECRET", "RESEND_API_KEY"] as const
+
+/** Why `url` (an absolute URL) cannot be a deployed worker's own: it is loopback, or not https. */
+const publicUrlProblem = (url: string): string | undefined =>
+  TrustedOrigins.isLoopback(url)
+    ? `BETTER_AUTH_URL is ${url}, a loopback address: set it in [vars] to the worker's public https URL, e.g. https://auth.example.com`
+    : new URL(url).protocol !== "https:"
+    ? `BETTER_AUTH_URL is ${url}, not https: set it in [vars] to the worker's public https URL, e.g. https://auth.example.com`
+    : undefined
 
 /** The configuration, or every problem with it, each in one line. */
 export const readConfig = (bindings: object, options: ReadOptions = {}): Either.Either<AppConfig, ReadonlyArray<string>> => {
@@ -197,8 +226,15 @@ export const readConfig = (bindings: object, options: ReadOptions = {}): Either.
   if (Either.isLeft(variables)) {
     for (const issue of ParseResult.ArrayFormatter.formatErrorSync(variables.left)) problems.push(issue.message)
   }
-  const mailer = options.mailerGiven === true ? ({ _tag: "Given" } as const) : readMailer(env, problems)
+  // Beside the other problems, so a deploy check names them all at once; a URL that is not one is named above.
+  const url = env.BETTER_AUTH_URL
+  if (options.deploy === true && typeof url === "string" && isAbsoluteUrl(url)) {
+    const problem = publicUrlProblem(url)
+    if (problem !== undefined) problems.push(problem)
+  }
+  const mailer = options.mailerGiven === true ? ({ _tag: "Given" } as const) : readMailer(env, problems, options.deploy === true)
   const rateLimiter = readRateLimiter(env, problems)
+  const sessionRevocation = readSessionRevocation(env, problems)
   const trusted = env.TRUSTED_ORIGINS === undefined || typeof env.TRUSTED_ORIGINS === "string"
     ? TrustedOrigins.parse([env.TRUSTED_ORIGINS ?? "", ...(options.trustedOrigins ?? [])].join(","))
     : { origins: [], problems: ["TRUSTED_ORIGINS must be a string of comma-separated origins"] }
@@ -221,6 +257,7 @@ export const readConfig = (bindings: object, options: ReadOptions = {}): Either.
     magicLinkSignUp: v.MAGIC_LINK_SIGN_UP !== "false",
     ...(v.MAX_BODY_BYTES === undefined ? {} : { maxBodyBytes: v.MAX_BODY_BYTES }),
     rateLimiter,
+    sessionRevocation,
     trustedOrigins: trusted.origins
   })
 }

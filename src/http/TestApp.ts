@@ -16,6 +16,7 @@ import { Effect, Layer, Option } from "effect"
 import * as TestKit from "../layers/TestKit.js"
 import { AuthProvider } from "../services/AuthProvider.js"
 import type { Database } from "../services/Database.js"
+import type { SessionRevocations } from "../services/SessionRevocations.js"
 import type * as Action from "./Action.js"
 import * as Api from "./Api.js"
 import * as App from "./App.js"
@@ -40,6 +41,8 @@ export interface TestAppOptions<Actions extends ReadonlyArray<Action.Any>> {
   /** Default: the worker's rules. */
   readonly rateLimits?: RateLimitSettings
   readonly trustedOrigins?: ReadonlyArray<string>
+  /** A record of revocations every session read asks, as in `SESSION_REVOCATION=immediate`. Default none. */
+  readonly revocations?: Layer.Layer<SessionRevocations>
 }
 
 export const make = <const Actions extends ReadonlyArray<Action.Any> = readonly []>(options: TestAppOptions<Actions> = {}) => {
@@ -51,7 +54,10 @@ export const make = <const Actions extends ReadonlyArray<Action.Any> = readonly 
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits })
   }
   const services = Layer.mergeAll(
-    TestKit.layer(options.database === undefined ? {} : { database: options.database }),
+    TestKit.layer({
+      ...(options.database === undefined ? {} : { database: options.database }),
+      ...(options.revocations === undefined ? {} : { revocations: options.revocations })
+    }),
     App.settingsLayer(settings),
     options.auth ?? rawTokens
   )

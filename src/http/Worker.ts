@@ -23,7 +23,7 @@ import { withRules } from "./ratelimit/Rules.js"
 import type { RateLimitRule } from "./ratelimit/Rules.js"
 
 /** What a project chooses in code; everything else is configuration in `env` (`wrangler.toml`). */
-export interface WorkerOptions<Actions extends ReadonlyArray<Action.Any>> {
+export interface WorkerOptions<Actions extends ReadonlyArray<Action.Any>, E extends object = Record<string, unknown>> {
   /** The custom actions, served in the protected `actions` group (`Action.make`). */
   readonly actions?: Actions
   /**
@@ -31,8 +31,11 @@ export interface WorkerOptions<Actions extends ReadonlyArray<Action.Any>> {
    * default replaces it; any other is checked first), and whether `X-Forwarded-For` is trusted.
    */
   readonly rateLimits?: { readonly rules?: ReadonlyArray<RateLimitRule>; readonly trustForwardedFor?: boolean }
-  /** The mailer (`Mailer`), instead of the one `MAILER` names. */
-  readonly mailer?: Layer.Layer<Mailer>
+  /**
+   * The mailer, instead of the one `MAILER` names: a `Mailer` layer, or one made from the worker's
+   * `env` (its secrets and variables), e.g. `(env) => MyMailer.layer(env.MAIL_API_KEY)`.
+   */
+  readonly mailer?: Layer.Layer<Mailer> | ((env: E) => Layer.Layer<Mailer>)
   /** Origins trusted besides `BETTER_AUTH_URL` and `TRUSTED_ORIGINS`, e.g. your app's. */
   readonly trustedOrigins?: ReadonlyArray<string>
   /**
@@ -68,7 +71,9 @@ const configureAlike = (a: Readonly<Record<string, unknown>>, b: Readonly<Record
 }
 
 /** The fetch handler of a worker made with `options`. */
-export const make = <const Actions extends ReadonlyArray<Action.Any>>(options: WorkerOptions<Actions> = {}) => {
+export const make = <const Actions extends ReadonlyArray<Action.Any>, E extends object = Record<string, unknown>>(
+  options: WorkerOptions<Actions, E> = {}
+) => {
   const built: Array<{ readonly env: Readonly<Record<string, unknown>>; readonly handler: Handler }> = []
   const handlerFor = (env: object): Handler => {
     const entries = env as Readonly<Record<string, unknown>>
@@ -92,7 +97,9 @@ export const make = <const Actions extends ReadonlyArray<Action.Any>>(options: W
               rules: withRules(options.rateLimits?.rules ?? []),
               trustForwardedFor: options.rateLimits?.trustForwardedFor ?? false
             },
-            ...(options.mailer === undefined ? {} : { mailerLayer: options.mailer }),
+            ...(options.mailer === undefined
+              ? {}
+              : { mailerLayer: typeof options.mailer === "function" ? options.mailer(env as E) : options.mailer }),
             ...(options.betterAuth === undefined ? {} : { betterAuth: options.betterAuth }),
             ...(options.tracing === undefined ? {} : { tracing: options.tracing })
           }).handler
@@ -106,7 +113,7 @@ export const make = <const Actions extends ReadonlyArray<Action.Any>>(options: W
   }
   return {
     /** The worker's `fetch`: `env` is the project's (its `wrangler.toml`), read by `Config.readConfig`. */
-    fetch(request: Request, env: object, ctx: ExecutionContext): Promise<Response> {
+    fetch(request: Request, env: E, ctx: ExecutionContext): Promise<Response> {
       return handlerFor(env)(request, ctx)
     }
   }

@@ -10,13 +10,13 @@
  *
  * @module
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
 import { AttemptGuard } from "../services/AttemptGuard.js"
 import { AuthProvider, AuthUnavailable } from "../services/AuthProvider.js"
 import { runInBackground } from "../services/BackgroundTasks.js"
 import { Mailer } from "../services/Mailer.js"
 import type { Mail } from "../services/Mailer.js"
-import { SessionConfig, SessionStore } from "../services/SessionStore.js"
+import { SessionConfig, SessionStore, SessionStoreError } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
 import { handlerWithKeptRouter } from "./betterauth/KeptRouter.js"
 import type { Library, LibraryLoader } from "./betterauth/Library.js"
@@ -35,6 +35,14 @@ export type { BetterAuthConfigShape } from "./betterauth/Options.js"
 
 /** Better Auth's own values, without passkeys: the library loaded unless the configuration says otherwise. */
 export const loadLibrary: LibraryLoader = () => import("./betterauth/LibraryModule.js")
+
+/**
+ * Waits, if it must, until the Clock has passed `at`: a session created after this is created after
+ * a revoke-all recorded at `at` (which covers its millisecond). In workerd the clock stands still
+ * between I/O, so an account claim could otherwise sign its owner in within the same millisecond.
+ */
+const untilPast = (at: number) =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => (now > at ? Effect.void : Effect.sleep(Duration.millis(at + 1 - now))))
 
 export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthConfig")<BetterAuthConfig, BetterAuthConfigShape & {
   /**
@@ -68,12 +76,32 @@ export const make = Effect.gen(function*() {
 
   const build = (library: Library) => {
     const requests = RequestState.make(library, fallback)
+    /**
+     * The session store's operations, for Better Auth: a failure rejects into Better Auth, and one of
+     * the record of revocations is also marked on the request, which is then answered 503 whatever
+     * Better Auth made of it (its sign-out logs a failed read or deletion and answers 200): in
+     * `immediate` mode a session is never taken for ended, nor for live, unchecked.
+     */
+    const runStore = <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
+      requests.run(effect).catch(async (error: unknown) => {
+        if (error instanceof SessionStoreError && error.reason === "RevocationsUnavailable") await requests.markRevocationsUnavailable(error.message)
+        throw error
+      })
     // The input each endpoint takes, for the guard: known once Better Auth has built them.
     const inputs = new Map<string, EndpointInput>()
     const auth = library.betterAuth(Options.options(library, config, session, {
-      storage: SecondaryStorage.make(store, requests.run),
+      storage: SecondaryStorage.make(store, runStore),
       ...(Option.isSome(guard) ? { guard: { service: guard.value, run: requests.run, inputOf: (endpoint) => inputs.get(endpoint), refused: requests.markRefused } } : {}),
       onSessionDeleted: (token) => requests.run(store.revoke(token)),
+      sessionEndings: {
+        sessionEnding: (row) => runStore(store.recordRevocation(row)),
+        userSessionsEnded: (userId) =>
+          runStore(Effect.flatMap(store.recordRevocationOfAll(userId), Option.match({
+            onNone: () => Effect.succeed(undefined),
+            onSome: (at) => Effect.as(untilPast(at), at)
+          }))),
+        isRecordedRevoked: (row) => runStore(store.isRecordedRevoked(row))
+      },
       send: (mail) => requests.run(sendAfterAnswer(mailer, mail)),
       passkeyVerified: requests.markPasskeyVerified
     }))
@@ -103,6 +131,9 @@ export const make = Effect.gen(function*() {
         try: () => requests.within(runtime, () => handler(forNonBrowserClients(request))),
         catch: unavailable
       })
+      if (answered.marks.revocationsUnavailable !== undefined) {
+        return yield* Effect.fail(new AuthUnavailable({ message: `session revocations unavailable: ${answered.marks.revocationsUnavailable}` }))
+      }
       return yield* PasskeyOutcome.outcome(request, answered.result, answered.marks)
     }).pipe(traced("AuthProvider.handle"))
 

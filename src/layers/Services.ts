@@ -12,6 +12,7 @@ import type { Database } from "../services/Database.js"
 import type { Kv } from "../services/Kv.js"
 import type { RateLimiter } from "../services/RateLimiter.js"
 import type { SessionIndex } from "../services/SessionIndex.js"
+import type { SessionRevocations } from "../services/SessionRevocations.js"
 import { SessionConfig, SessionStore } from "../services/SessionStore.js"
 import type { SessionConfigShape } from "../services/SessionStore.js"
 import * as CacheKv from "./CacheKv.js"
@@ -30,6 +31,12 @@ export interface ServicesOptions {
    * worker; off where there is no Better Auth schema (a test of an action).
    */
   readonly sessionIndex?: boolean
+  /**
+   * The strongly consistent record of revocations every session read asks and every ending is
+   * recorded in (`SESSION_REVOCATION=immediate`: `SessionRevocationsDurableObject`). Default none
+   * (`eventual`): sessions are KV alone, and a sign-out reaches other locations within 60 s.
+   */
+  readonly revocations?: Layer.Layer<SessionRevocations>
   readonly session?: Partial<SessionConfigShape>
 }
 
@@ -39,6 +46,6 @@ export type Services = Kv | Database | SessionConfig | SessionStore | RateLimite
 export const layer = (options: ServicesOptions): Layer.Layer<Services> => {
   const base = Layer.mergeAll(options.kv, options.database, SessionConfig.layer(options.session))
   const index: Layer.Layer<never> | Layer.Layer<SessionIndex, never, Database> = options.sessionIndex === true ? SessionIndexD1.layer : Layer.empty
-  const sessions = SessionStoreKv.layer.pipe(Layer.provide(index))
+  const sessions = SessionStoreKv.layer.pipe(Layer.provide(Layer.merge(index, options.revocations ?? Layer.empty)))
   return Layer.mergeAll(sessions, options.rateLimiter ?? RateLimiterKv.layer, CacheKv.layer).pipe(Layer.provideMerge(base))
 }

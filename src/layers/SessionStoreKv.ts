@@ -5,6 +5,11 @@
  * reads enforce it with Effect's Clock. That is what lets Better Auth ask for TTLs KV cannot take:
  * a TTL under 60 s is stored with KV's minimum and still ends on time; a TTL of 0 or less deletes.
  *
+ * With a `SessionRevocations` in context (`SESSION_REVOCATION=immediate`), every read of a session
+ * (the Bearer path's `lookup` and `refresh`, Better Auth's `storage.get`) asks it too, after the one
+ * KV read, and a session it says is revoked is no session: a revocation made anywhere is seen at
+ * once, whatever copy this location's KV serves. Without one, nothing more is read.
+ *
  * @module
  */
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
@@ -22,8 +27,11 @@ import {
   SessionStoreError,
   storageKey
 } from "../services/SessionStore.js"
+import type { CreatedSession, Session } from "../services/SessionStore.js"
 import { SessionIndex } from "../services/SessionIndex.js"
 import type { SessionIndexError } from "../services/SessionIndex.js"
+import { SessionRevocations } from "../services/SessionRevocations.js"
+import type { SessionRevocationsError, SessionRevocationsService } from "../services/SessionRevocations.js"
 import { decodedPerKey } from "../services/SchemaCache.js"
 import { traced } from "../services/Tracing.js"
 
@@ -40,13 +48,24 @@ const liveValue = (entry: KvValueWithMetadata, now: number): Option.Option<strin
   return Option.isSome(expiry) && expiry.value.expiresAt <= now ? Option.none() : Option.some(entry.value)
 }
 
-const toStoreError = (error: KvError | SessionIndexError) =>
-  new SessionStoreError({ reason: error._tag === "KvError" ? storeFailureReason(error) : error.reason, message: error.message })
+/** Whether the revocation record refuses `session`. */
+const isRevoked = (revocations: SessionRevocationsService, session: CreatedSession) =>
+  Effect.map(
+    revocations.check({ userId: session.userId, sessionId: session.id, createdAt: session.createdAt.getTime() }),
+    (status) => status === "revoked"
+  )
+
+const toStoreError = (error: KvError | SessionIndexError | SessionRevocationsError) =>
+  new SessionStoreError({
+    reason: error._tag === "KvError" ? storeFailureReason(error) : error._tag === "SessionRevocationsError" ? "RevocationsUnavailable" : error.reason,
+    message: error.message
+  })
 
 export const make = Effect.gen(function*() {
   const kv = yield* Kv
   const config = yield* SessionConfig
   const index = yield* Effect.serviceOption(SessionIndex)
+  const revocations = yield* Effect.serviceOption(SessionRevocations)
   /** A value whose recorded expiry has not passed. */
   const readLive = (key: string) =>
     Effect.flatMap(kv.getWithMetadata(key), (entry) =>
@@ -91,11 +110,39 @@ export const make = Effect.gen(function*() {
       if (session.token !== token || session.expiresAt.getTime() <= now) return Option.none()
       // No read of Better Auth's revoked-before mark: every way a session ends (sign-out, revoke,
       // revoke-others, revoke-all, user deletion) deletes its key, the last by the database hook
-      // on each deleted row (BetterAuth.ts), so a key that is found was not ended here.
+      // on each deleted row (BetterAuth.ts), so a key that is found was not ended here. Ended
+      // elsewhere, it may still be found here for KV's 60 s: only a revocation record says so.
+      if (Option.isSome(revocations) && (yield* isRevoked(revocations.value, session))) return Option.none()
       return Option.some({ raw: raw.value, record: record.value })
     })
 
+  /**
+   * Better Auth's read of a session (`storage.get`): the stored value as it is, unless the
+   * revocation record (if one is kept) refuses it, or it cannot be checked against the record.
+   */
+  const readSessionValue = (token: string) =>
+    Effect.gen(function*() {
+      const key = sessionKey(token)
+      const raw = yield* readLive(key)
+      if (Option.isNone(raw) || Option.isNone(revocations)) return raw
+      const record = decodeStored(key, raw.value)
+      if (Option.isNone(record)) {
+        yield* Effect.logWarning("session record does not decode; it cannot be checked for revocation, so it is not served")
+        return Option.none()
+      }
+      return (yield* isRevoked(revocations.value, record.value.session)) ? Option.none() : raw
+    })
+
   const signedOutKey = (token: string) => storageKey(`signed-out:${token}`)
+
+  /** Records every session of `userId` created up to now as revoked; the time recorded. */
+  const recordRevocationOfAll = (service: SessionRevocationsService, userId: string) =>
+    Effect.gen(function*() {
+      const at = yield* Clock.currentTimeMillis
+      // A session created by then and never extended after (an ended session is not) ends by then.
+      yield* service.revokeAll({ userId, at, expiresAt: at + Duration.toMillis(config.expiresIn) })
+      return Option.some(at)
+    })
 
   /**
    * Ends a session: deletes it and leaves a mark that outlives any copy of it a KV location may
@@ -214,8 +261,18 @@ export const make = Effect.gen(function*() {
     lookup,
     refresh,
     revoke: (token) => (isSessionToken(token) ? Effect.mapError(endSession(token), toStoreError) : Effect.void),
+    recordRevocation: (session) =>
+      Option.isNone(revocations)
+        ? Effect.void
+        : revocations.value.revoke({ userId: session.userId, sessionId: session.id, expiresAt: session.expiresAt.getTime() }).pipe(
+          Effect.mapError(toStoreError)
+        ),
+    recordRevocationOfAll: (userId) =>
+      Option.isNone(revocations) ? Effect.succeedNone : Effect.mapError(recordRevocationOfAll(revocations.value, userId), toStoreError),
+    isRecordedRevoked: (session) =>
+      Option.isNone(revocations) ? Effect.succeed(false) : Effect.mapError(isRevoked(revocations.value, session), toStoreError),
     storage: {
-      get: (key) => Effect.mapError(readLive(storageKey(key)), toStoreError),
+      get: (key) => Effect.mapError(isSessionToken(key) ? readSessionValue(key) : readLive(storageKey(key)), toStoreError),
       set: (key, value, ttlSeconds) =>
         isSessionToken(key) && ttlSeconds !== undefined && ttlSeconds > 0
           ? storeSession(key, value, ttlSeconds).pipe(Effect.asVoid, Effect.mapError(toStoreError))
@@ -227,6 +284,7 @@ export const make = Effect.gen(function*() {
 
 /**
  * The session store over the Kv in context; with a `SessionIndex` in context too, sessions are
- * written and extended only while the index holds them.
+ * written and extended only while the index holds them; with a `SessionRevocations`, every read of
+ * a session asks it whether the session was revoked, and endings are recorded there.
  */
 export const layer: Layer.Layer<SessionStore, never, Kv | SessionConfig> = Layer.effect(SessionStore, make)

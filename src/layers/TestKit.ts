@@ -23,6 +23,7 @@ import { Authenticated } from "../services/CurrentUser.js"
 import type { SignedIn } from "../services/CurrentUser.js"
 import { Database, DatabaseError } from "../services/Database.js"
 import type { SqlValue } from "../services/Database.js"
+import type { SessionRevocations } from "../services/SessionRevocations.js"
 import { SessionConfig, SessionRecord, SessionStore } from "../services/SessionStore.js"
 import type { Session, SessionConfigShape, SessionStoreService, User } from "../services/SessionStore.js"
 import * as KvMemory from "./KvMemory.js"
@@ -51,6 +52,11 @@ export interface TestKitOptions {
     readonly expiresIn?: Duration.DurationInput
     readonly updateAge?: Duration.DurationInput
   }
+  /**
+   * A record of revocations every session read asks, as in `SESSION_REVOCATION=immediate`
+   * (`SessionRevocationsDurableObject.layerMemory`, on the Clock). Default none, as in `eventual`.
+   */
+  readonly revocations?: Layer.Layer<SessionRevocations>
 }
 
 /**
@@ -128,6 +134,9 @@ const signedIn = (user: User) =>
       lookup: (token) => after(store.lookup(token)),
       refresh: (token) => after(store.refresh(token)),
       revoke: (token) => after(store.revoke(token)),
+      recordRevocation: (session) => after(store.recordRevocation(session)),
+      recordRevocationOfAll: (userId) => after(store.recordRevocationOfAll(userId)),
+      isRecordedRevoked: (session) => after(store.isRecordedRevoked(session)),
       storage: {
         get: (key) => after(store.storage.get(key)),
         set: (key, value, ttlSeconds) => after(store.storage.set(key, value, ttlSeconds)),
@@ -157,6 +166,11 @@ export const layer = (options: TestKitOptions = {}) => {
     ...(updateAge === undefined ? {} : { updateAge: Duration.decode(updateAge) })
   }
   // The services a worker runs on (`Services.layer`, as the worker builds them), over memory.
-  const services = Services.layer({ kv: KvMemory.layer, database: options.database ?? noDatabase, session })
+  const services = Services.layer({
+    kv: KvMemory.layer,
+    database: options.database ?? noDatabase,
+    session,
+    ...(options.revocations === undefined ? {} : { revocations: options.revocations })
+  })
   return Layer.merge(signedIn(user), BackgroundTasks.layerInline).pipe(Layer.provideMerge(services))
 }

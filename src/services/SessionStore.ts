@@ -40,9 +40,13 @@ export type User = typeof User.Type
 export const SessionRecord = Schema.Struct({ session: Session, user: User })
 export type SessionRecord = typeof SessionRecord.Type
 
-/** The session store could not be read or written: KV is unavailable or refused the write. */
+/**
+ * The session store could not be read or written: KV is unavailable or refused the write, or
+ * (`RevocationsUnavailable`, SESSION_REVOCATION=immediate) the record of revocations could not be
+ * asked or written.
+ */
 export class SessionStoreError extends Schema.TaggedError<SessionStoreError>()("SessionStoreError", {
-  reason: Schema.Literal("Unavailable", "WriteRateLimited"),
+  reason: Schema.Literal("Unavailable", "WriteRateLimited", "RevocationsUnavailable"),
   message: Schema.String
 }) {}
 
@@ -80,6 +84,21 @@ export const storageKey = (key: string): string => (isSessionToken(key) ? sessio
 export const isRefreshDue = (session: Session, config: SessionConfigShape, nowMillis: number): boolean =>
   session.expiresAt.getTime() - Duration.toMillis(config.expiresIn) + Duration.toMillis(config.updateAge) <= nowMillis
 
+/** A session being ended, as Better Auth's row gives it: what its revocation is recorded with. */
+export interface EndingSession {
+  readonly id: string
+  readonly userId: string
+  /** When it would have expired: its revocation is kept until then, and forgotten after. */
+  readonly expiresAt: Date
+}
+
+/** A session as Better Auth created it: whose, which, and when. */
+export interface CreatedSession {
+  readonly id: string
+  readonly userId: string
+  readonly createdAt: Date
+}
+
 export interface SessionStoreService {
   /** The live session for `token`: `None` if unknown, expired or malformed. */
   readonly lookup: (token: string) => Effect.Effect<Option.Option<SessionRecord>, SessionStoreError>
@@ -90,6 +109,23 @@ export interface SessionStoreService {
   readonly refresh: (token: string) => Effect.Effect<Option.Option<SessionRecord>, SessionStoreError>
   /** Ends the session: `session:<token>` is deleted and a signed-out mark left in its place. */
   readonly revoke: (token: string) => Effect.Effect<void, SessionStoreError>
+  /**
+   * Records that the session has ended, where a strongly consistent record of revocations is kept
+   * (a `SessionRevocations` in context: `SESSION_REVOCATION=immediate`): from then on every
+   * validation, at every location, refuses it. Without one it does nothing, and no I/O.
+   */
+  readonly recordRevocation: (session: EndingSession) => Effect.Effect<void, SessionStoreError>
+  /**
+   * Records that every session of the user created up to now has ended (sign-out everywhere, a
+   * password reset, an account claim, the user's deletion), where a record of revocations is kept:
+   * the time recorded (sessions created at or before it are refused). `None`, and no I/O, without one.
+   */
+  readonly recordRevocationOfAll: (userId: string) => Effect.Effect<Option.Option<number>, SessionStoreError>
+  /**
+   * Whether the record of revocations refuses `session` (a session Better Auth has just created, in
+   * a race with the sign-out everywhere that covers its millisecond). `false`, and no I/O, without one.
+   */
+  readonly isRecordedRevoked: (session: CreatedSession) => Effect.Effect<boolean, SessionStoreError>
   /** Better Auth's secondary storage, over the same KV keys. TTLs are in seconds. */
   readonly storage: {
     readonly get: (key: string) => Effect.Effect<Option.Option<string>, SessionStoreError>

@@ -81,15 +81,20 @@ export const originOf = (url: string): string | undefined => {
   }
 }
 
-const loopbackHosts = new Set(["localhost", "127.0.0.1", "[::1]"])
-
-/** Whether `url` (an absolute URL or an origin) is on a loopback host: this machine. */
+/**
+ * Whether `url` (an absolute URL or an origin) is on a loopback host, this machine: `localhost` and
+ * its subdomains (which browsers resolve to loopback themselves), 127.0.0.0/8 (the URL parser has
+ * already spelled `127.1` or `0x7f000001` as dotted quads), `[::1]` and IPv4-mapped 127.x.
+ */
 export const isLoopback = (url: string): boolean => {
+  let host: string
   try {
-    return loopbackHosts.has(new URL(url).hostname)
+    host = new URL(url).hostname.replace(/\.$/, "")
   } catch {
     return false
   }
+  return host === "localhost" || host.endsWith(".localhost") || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "[::1]" ||
+    /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host)
 }
 
 /**

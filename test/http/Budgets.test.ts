@@ -120,3 +120,59 @@ describe("mailboxes", () => {
       .toEqual(["ada.b@example.com", "ada@example.org", "+ada@example.com", "a@example.com"])
   })
 })
+
+describe("budgets in the answer's headers: the client's own, not other people's", () => {
+  /** The rate-limit fields of one attempt's verdict (a refusal's included), and its status. */
+  const fields = (a: Attempt) =>
+    Effect.gen(function*() {
+      const check = yield* makeCheck("/api/auth")
+      const verdict = yield* check({
+        endpoint: a.endpoint,
+        body: a.body ?? {},
+        valid: a.valid ?? true,
+        headers: new Headers({ "cf-connecting-ip": a.ip ?? "203.0.113.7" }),
+        user: Effect.succeed(Option.fromNullable(a.user))
+      })
+      if (verdict._tag === "Admitted") return { status: "ok", ...verdict.headers }
+      return { status: verdict.response.status, policy: verdict.response.headers.get("ratelimit-policy"), ratelimit: verdict.response.headers.get("ratelimit") }
+    })
+  const signIn = (email: string, ip: string): Attempt => ({ endpoint: "/sign-in/email", body: { email, password: "x" }, ip })
+  const reset = (email: string, ip: string): Attempt => ({ endpoint: "/request-password-reset", body: { email }, ip })
+
+  it.effect("an address in use and one never seen get the same fields: the account's and the mailbox's budgets are not shown", () =>
+    Effect.gen(function*() {
+      // The owner's own activity this minute: two sign-ins, a reset request.
+      yield* run([signIn("ada@example.com", "198.51.100.1"), signIn("ada@example.com", "198.51.100.2"), reset("ada@example.com", "198.51.100.3")])
+      const used = yield* fields(signIn("ada@example.com", "192.0.2.1"))
+      const unseen = yield* fields(signIn("nobody@example.com", "192.0.2.2"))
+      expect(used).toEqual({ status: "ok", "ratelimit-policy": `"password-address";q=10;w=60`, ratelimit: `"password-address";r=9;t=60` })
+      expect(unseen).toEqual(used)
+      expect(yield* fields(reset("ada@example.com", "192.0.2.3"))).toEqual({ status: "ok" })
+      expect(yield* fields(reset("nobody@example.com", "192.0.2.4"))).toEqual({ status: "ok" })
+    }).pipe(Effect.provide(Live)))
+
+  it.effect("the signed-in user sees their own account's budget", () =>
+    Effect.gen(function*() {
+      expect(yield* fields({ endpoint: "/verify-password", user: ada, ip: "192.0.2.5" })).toEqual({
+        status: "ok",
+        "ratelimit-policy": `"password-address";q=10;w=60, "password-account";q=5;w=60`,
+        ratelimit: `"password-address";r=9;t=60, "password-account";r=4;t=60`
+      })
+    }).pipe(Effect.provide(Live)))
+
+  it.effect("a refusal names the bucket that refused, which every address gets alike once it is spent", () =>
+    Effect.gen(function*() {
+      yield* run(times(5, { endpoint: "/sign-in/email", body: { email: "ada@example.com", password: "x" } }))
+      expect(yield* fields(signIn("ada@example.com", "192.0.2.6"))).toEqual({
+        status: 429,
+        policy: `"password-address";q=10;w=60, "password-account";q=5;w=60`,
+        ratelimit: `"password-address";r=9;t=60, "password-account";r=0;t=60`
+      })
+      yield* run(times(5, { endpoint: "/sign-in/magic-link", body: { email: "x@example.com" } }))
+      expect(yield* fields({ endpoint: "/sign-in/magic-link", body: { email: "x@example.com" }, ip: "192.0.2.7" })).toEqual({
+        status: 429,
+        policy: `"mail";q=5;w=60`,
+        ratelimit: `"mail";r=0;t=60`
+      })
+    }).pipe(Effect.provide(Live)))
+})

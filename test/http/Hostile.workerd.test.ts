@@ -9,7 +9,7 @@ import * as KvBinding from "../../src/layers/KvBinding.js"
 import * as SessionIndexD1 from "../../src/layers/SessionIndexD1.js"
 import * as SessionStoreKv from "../../src/layers/SessionStoreKv.js"
 import { SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
-import { awayFromWindowEdge, call, me, origin, postJson, remaining, signUp } from "./helpers.js"
+import { awayFromWindowEdge, call, me, origin, passwordAttemptsLeft, postJson, signUp } from "./helpers.js"
 import { mailTo, pathOf } from "./outbox.js"
 import type { Encoding } from "./HostileAuth.js"
 import { bearer, encode, password, signInAs } from "./HostileAuth.js"
@@ -161,10 +161,11 @@ describe("per-account limits hold whatever the body (1)", { timeout: 30_000 }, (
   })
 
   it("what is counted is what Better Auth acts on: a form sign-in with the right password works", async () => {
+    await awayFromWindowEdge()
     const { email, left } = await signUp()
     const response = await signInAs(email.toUpperCase(), password, "form")
     expect(response.status).toBe(200)
-    expect(remaining(response, "password-account")).toBe(left - 1)
+    expect(await passwordAttemptsLeft(email)).toBe(left - 1)
   })
 
   it("multipart is not a body Better Auth takes for sign-in: 415 JSON, never a password check", async () => {
@@ -178,18 +179,15 @@ describe("per-account limits hold whatever the body (1)", { timeout: 30_000 }, (
     await awayFromWindowEdge()
     const { email } = await signUp()
     const statuses: Array<number> = []
-    const lefts: Array<number | undefined> = []
     for (const encoding of ["form", "json-chunked", "json-upper", "json-charset", "json", "json", "json"] as const) {
       const { body, headers } = encode(encoding, { email: statuses.length % 2 ? email.toUpperCase() : email })
       const response = await call("/api/auth/request-password-reset", { method: "POST", headers, body })
       statuses.push(response.status)
-      lefts.push(remaining(response, "mail"))
     }
     // Better Auth takes only JSON here: a form body is refused before any attempt, and not counted.
     expect(statuses[0]).toBe(415)
     // The sign-up took one of the mailbox's five places a minute.
     expect(statuses.slice(1)).toEqual([200, 200, 200, 200, 429, 429])
-    expect(lefts.slice(1, 5)).toEqual([3, 2, 1, 0])
   })
 })
 
@@ -206,7 +204,7 @@ describe("only attempts count, and the owner keeps a way in (2)", { timeout: 30_
     }
     const owner = await signInAs(email, password)
     expect(owner.status).toBe(200)
-    expect(remaining(owner, "password-account")).toBe(left - 1)
+    expect(await passwordAttemptsLeft(email)).toBe(left - 1)
   })
 
   it("the owner keeps a way in: with the password budget spent by wrong guesses, a magic link still signs the owner in", async () => {

@@ -12,8 +12,15 @@ export const challengeCookie = (response: Response) => {
 
 export const browser = { origin }
 
+/** The worker the ceremonies ask: `SELF` by default. */
+export interface Target {
+  readonly call: typeof call
+  readonly postJson: typeof postJson
+}
+const self: Target = { call, postJson }
+
 /** Registers a passkey for the signed-in user (Bearer `token`): the credential, as the authenticator keeps it. */
-export const register = async (token: string, authenticator: Authenticator.AuthenticatorOptions = browser) => {
+export const register = async (token: string, authenticator: Authenticator.AuthenticatorOptions = browser, { call, postJson }: Target = self) => {
   const ip = freshIp()
   const options = await call("/api/auth/passkey/generate-register-options", {
     headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": ip }
@@ -33,7 +40,8 @@ export const register = async (token: string, authenticator: Authenticator.Authe
 export const signInWith = async (
   credential: Authenticator.Credential,
   authenticator: Authenticator.AuthenticatorOptions = browser,
-  signWith?: CryptoKey
+  signWith?: CryptoKey,
+  { call, postJson }: Target = self
 ) => {
   const ip = freshIp()
   const options = await call("/api/auth/passkey/generate-authenticate-options", { headers: { "cf-connecting-ip": ip } })

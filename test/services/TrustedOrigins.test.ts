@@ -58,6 +58,19 @@ describe("TRUSTED_ORIGINS", () => {
     expect(problems[3]).toContain("has a path")
   })
 
+  it("loopback is this machine however it is spelled, and nothing that only looks like it", () => {
+    const loopback = [
+      "http://localhost:8787", "http://LOCALHOST.", "https://app.localhost", "http://127.0.0.1:8787", "http://127.1",
+      "http://0x7f000001", "http://127.255.0.9", "http://[::1]:8787", "http://[0:0:0:0:0:0:0:1]", "http://[::ffff:127.0.0.1]"
+    ]
+    const not = [
+      "https://localhost.attacker.example", "https://evillocalhost", "http://127.0.0.1.nip.io", "http://128.0.0.1",
+      "http://10.0.0.1", "http://[::2]", "http://[::ffff:10.0.0.1]", "https://auth.example.com", "localhost", "not a url"
+    ]
+    expect(loopback.filter((url) => !TrustedOrigins.isLoopback(url))).toEqual([])
+    expect(not.filter((url) => TrustedOrigins.isLoopback(url))).toEqual([])
+  })
+
   it("a misconfigured value is a start-up problem, named with the others", () => {
     const env = { KV: {}, DB: {}, MAILER: "outbox", BETTER_AUTH_SECRET: "s".repeat(32), BETTER_AUTH_URL: baseURL }
     expect(Either.getLeft(readConfig({ ...env, TRUSTED_ORIGINS: "https://ok.example.com,https://a.example.com/path,*" }))).toEqual(

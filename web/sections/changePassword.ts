@@ -1,11 +1,12 @@
 /**
  * Change the signed-in user's password (`POST /api/auth/change-password`, current and new). The
  * other sessions stay signed in by that alone, so once it succeeds the section offers to end them
- * (`revoke-other-sessions`): whoever knew the old password may hold one of them.
+ * (`endOthers`): whoever knew the old password may hold one of them.
  */
 import { el, section } from "../dom.js"
 import { describeError } from "../outcome.js"
 import type { Outcome } from "../outcome.js"
+import { endOthersOffer } from "./endOthers.js"
 import type { Section } from "./Section.js"
 
 export const changePassword: Section = (page) => {
@@ -14,9 +15,7 @@ export const changePassword: Section = (page) => {
   const next = el("input", { id: "new-password", type: "password", autocomplete: "new-password", placeholder: "at least 8 characters" })
   const change = el("button", { id: "change-password-submit", type: "submit" }, "Change password")
   const status = el("output", { id: "change-password-status" })
-  const endOthers = el("button", { id: "change-password-end-others", type: "button" }, "End all other sessions")
-  const offer = el("p", { id: "change-password-offer" }, "Your other sessions are still signed in. ", endOthers)
-  offer.hidden = true
+  const offer = endOthersOffer(page, "change-password", (message) => (status.textContent = message), "Password changed; every other session ended")
 
   const form = el("form", {},
     el("label", {}, "Current password ", current),
@@ -37,7 +36,7 @@ export const changePassword: Section = (page) => {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault()
-    offer.hidden = true
+    offer.hide()
     const changed = await run(
       () => page.auth.changePassword({ currentPassword: current.value, newPassword: next.value }),
       "Password changed"
@@ -45,24 +44,18 @@ export const changePassword: Section = (page) => {
     if (changed) {
       current.value = ""
       next.value = ""
-      offer.hidden = false
+      offer.show()
     }
-  })
-
-  endOthers.addEventListener("click", async () => {
-    const ended = await run(() => page.auth.revokeOtherSessions(), "Password changed; every other session ended")
-    if (ended) offer.hidden = true
-    page.credentialsChanged()
   })
 
   const refresh = () => {
     const signedIn = page.token.get() !== null
     hint.hidden = signedIn
     form.hidden = !signedIn
-    offer.hidden = true
+    offer.hide()
     status.textContent = ""
   }
   page.on("session", refresh)
   refresh()
-  return section("change-password", "Change password", hint, form, offer, el("p", {}, status))
+  return section("change-password", "Change password", hint, form, offer.element, el("p", {}, status))
 }

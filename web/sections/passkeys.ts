@@ -3,11 +3,13 @@
  * deletes it (`POST /api/auth/passkey/delete-passkey`): the worker then refuses that passkey, though
  * the authenticator keeps its credential. Reloaded when the session changes and when a passkey is
  * added (the Passkey section says so with `credentialsChanged`). Neither call is a ceremony, so
- * both go through the Bearer-only client and work from any trusted origin.
+ * both go through the Bearer-only client and work from any trusted origin. Once one is deleted (a way
+ * of signing in removed), the section offers to end the other sessions (`endOthers`).
  */
 import { el, section } from "../dom.js"
 import { describeError, when } from "../outcome.js"
 import type { Outcome } from "../outcome.js"
+import { endOthersOffer } from "./endOthers.js"
 import type { Section } from "./Section.js"
 
 interface PasskeyRow {
@@ -39,6 +41,7 @@ export const passkeys: Section = (page) => {
   const status = el("output", { id: "passkeys-status" })
   const reload = el("button", { id: "load-passkeys", type: "button" }, "Refresh")
   const signedIn = el("div", { id: "passkeys-signed-in" }, el("p", {}, summary, " ", reload), list)
+  const offer = endOthersOffer(page, "passkeys", (message) => (status.textContent = message), "Passkey deleted; every other session ended")
 
   // Only the newest load draws the list: an older answer arriving late is dropped.
   let loads = 0
@@ -82,10 +85,12 @@ export const passkeys: Section = (page) => {
   }
 
   const deletePasskey = async (id: string) => {
+    offer.hide()
     status.textContent = "…"
     try {
       const { error } = await page.auth.passkey.deletePasskey({ id })
       status.textContent = error ? describeError(error) : "Passkey deleted"
+      if (!error) offer.show()
     } catch (error) {
       status.textContent = `Failed: ${String(error)}`
     }
@@ -97,5 +102,5 @@ export const passkeys: Section = (page) => {
   page.on("session", load)
   page.on("credentials", load)
   void load()
-  return section("passkeys", "Your passkeys", hint, signedIn, el("p", {}, status))
+  return section("passkeys", "Your passkeys", hint, signedIn, offer.element, el("p", {}, status))
 }

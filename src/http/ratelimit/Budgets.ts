@@ -9,6 +9,12 @@
  * The client address's budgets are charged first: an address over its own budget spends no place
  * of the account it names.
  *
+ * An answer reports the client's own buckets (its address's, and the signed-in user's), not those
+ * of the account or the mailbox its body names: what is left there counts other people's attempts
+ * (the owner's sign-ins, their reset requests), which would tell anyone probing an address that it
+ * is in use. They are reported only in the answer they refuse, which every address gets alike once
+ * a bucket is spent (docs/security.md).
+ *
  * @module
  */
 import { Effect, Option } from "effect"
@@ -25,10 +31,17 @@ import { matchRule, RateLimitRules } from "./Rules.js"
 
 const admittedUncounted: AttemptVerdict = { _tag: "Admitted", headers: {} }
 
-const refusedWith = (refusal: Refusal): AttemptVerdict => ({
+/** A refusal, its rate-limit fields naming `shown` (a 503 names none: nothing was counted). */
+const refusedWith = (refusal: Refusal, shown: ReadonlyArray<CountedBucket>): AttemptVerdict => ({
   _tag: "Refused",
-  response: Response.json({ error: refusal.error }, { status: refusal.status, headers: refusal.headers })
+  response: Response.json({ error: refusal.error }, {
+    status: refusal.status,
+    headers: refusal.status === 429 ? { ...refusal.headers, ...rateLimitFields(shown) } : refusal.headers
+  })
 })
+
+/** Whose buckets an answer reports: the client's own (see the module's comment). */
+const reported: Record<BudgetSubject, boolean> = { address: true, user: true, account: false, mailbox: false }
 
 /** Address budgets first (see the module's comment); the others in the rule's order. */
 const order: Record<BudgetSubject, number> = { address: 0, account: 1, user: 1, mailbox: 1 }
@@ -71,17 +84,22 @@ export const makeCheck = (basePath: string) =>
         }
 
         const counted: Array<CountedBucket> = []
+        const shown: Array<CountedBucket> = []
         for (const budget of [...rule.budgets].sort((a, b) => order[a.per] - order[b.per])) {
           const subject = yield* subjectOf(budget)
           if (Option.isNone(subject)) continue
+          const before = counted.length
           const refusal = yield* countIn(limiter, rule, counted, {
             key: `${subject.value}:${budget.name}`,
             name: budget.name,
             policy: budget.policy,
             client
           })
-          if (refusal !== undefined) return refusedWith(refusal)
+          // This bucket, when the counter answered (`countIn` adds it then).
+          const bucket = counted.length > before ? counted[before] : undefined
+          if (refusal !== undefined) return refusedWith(refusal, bucket === undefined ? shown : [...shown, bucket])
+          if (bucket !== undefined && reported[budget.per]) shown.push(bucket)
         }
-        return { _tag: "Admitted", headers: counted.length > 0 ? rateLimitFields(counted) : {} } satisfies AttemptVerdict
+        return { _tag: "Admitted", headers: shown.length > 0 ? rateLimitFields(shown) : {} } satisfies AttemptVerdict
       })
   })

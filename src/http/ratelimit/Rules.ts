@@ -78,8 +78,8 @@ export const mailBudgets: ReadonlyArray<Budget> = [
   { name: "mail-hour", per: "mailbox", policy: { limit: 20, window: Duration.hours(1) } }
 ]
 
-/** The defaults. `RateLimitRules.layer({...})` replaces any of them in one place. */
-export const defaultRules: ReadonlyArray<RateLimitRule> = [
+/** The defaults, by name; a worker overrides or adds rules by name (`withRules`, `defaultRule`). */
+export const defaultRules = [
   // Each request sends a mail and creates no session: few per address, and the mailbox's budget.
   { name: "magic-link", paths: ["/api/auth/sign-in/magic-link"], policy: { limit: 3, window: minute }, budgets: mailBudgets, onFailure: "closed" },
   { name: "magic-link-verify", paths: ["/api/auth/magic-link/verify"], policy: { limit: 10, window: minute }, onFailure: "closed" },
@@ -148,7 +148,16 @@ export const defaultRules: ReadonlyArray<RateLimitRule> = [
     onFailure: "closed"
   },
   { name: "auth", paths: ["/api/auth"], policy: { limit: 100, window: minute }, onFailure: "open" }
-]
+] as const satisfies ReadonlyArray<RateLimitRule>
+
+/** The names of the default rules. */
+export type DefaultRuleName = (typeof defaultRules)[number]["name"]
+
+/**
+ * The default rule named `name`, to change part of it and keep the rest:
+ * `{ ...Rules.defaultRule("sign-in"), policy: { limit: 3, window: "1 minute" } }`.
+ */
+export const defaultRule = (name: DefaultRuleName): RateLimitRule => defaultRules.find((rule) => rule.name === name)!
 
 export class RateLimitRules extends Context.Tag("edge-auth-state/RateLimitRules")<RateLimitRules, RateLimitSettings>() {
   static readonly defaults: RateLimitSettings = { rules: defaultRules, trustForwardedFor: false }

@@ -16,6 +16,8 @@
  *   although it proves it as well as the others do. So when an update marks a user's address
  *   verified (every claim goes through one), this plugin deletes the user's passkeys and sessions
  *   before the claim signs the owner in; and a reset of an unverified account marks it verified.
+ *   With `SESSION_REVOCATION=immediate` the claim first records that every session of the user
+ *   created until then has ended (`SessionEndings`), so none is accepted anywhere after it.
  *
  * A verification link confirms the sign-up it was sent for, so the password chosen at that sign-up
  * stays; its mail tells anyone who did not sign up to ignore it (`Mails.verifyEmail`).
@@ -24,7 +26,10 @@
  */
 import type { AuthContext, BetterAuthPlugin, User } from "better-auth"
 
-export const accountClaims = () => {
+export const accountClaims = (
+  /** Records that every session of the user has ended (`SessionEndings`), before they are deleted. */
+  userSessionsEnded?: (userId: string) => Promise<unknown>
+) => {
   let context: AuthContext | undefined
   /** Endpoint contexts in which an update is marking an address verified. */
   const claiming = new WeakSet<object>()
@@ -44,6 +49,7 @@ export const accountClaims = () => {
                 after: async (user: User, endpoint: { readonly context: AuthContext } | null) => {
                   if (endpoint === null || !claiming.has(endpoint) || !user.emailVerified) return
                   claiming.delete(endpoint)
+                  await userSessionsEnded?.(user.id)
                   // Without the passkey plugin (a library built without it) there is no passkey table.
                   if ("passkey" in endpoint.context.tables) {
                     await endpoint.context.adapter.deleteMany({ model: "passkey", where: [{ field: "userId", value: user.id }] })

@@ -22,9 +22,12 @@ import type { SessionConfigShape } from "../../services/SessionStore.js"
 import * as TrustedOrigins from "../../services/TrustedOrigins.js"
 import * as AuthMails from "./Mails.js"
 import { accountClaims } from "./AccountClaims.js"
+import { evenAnswers } from "./EvenAnswers.js"
 import { guardPlugin } from "./GuardPlugin.js"
 import type { EndpointInput } from "./GuardPlugin.js"
 import type { Library, PasskeyFactory } from "./Library.js"
+import { sessionEndings } from "./SessionEndings.js"
+import type { SessionEndingPorts } from "./SessionEndings.js"
 
 export interface BetterAuthConfigShape {
   readonly database: D1Database
@@ -99,6 +102,8 @@ export interface Ports {
   }
   /** Called for every session row Better Auth deletes, with its token. */
   readonly onSessionDeleted?: (token: string) => Promise<void>
+  /** Records the revocations of the sessions Better Auth ends (`SessionEndings`). */
+  readonly sessionEndings?: SessionEndingPorts
   /** How mail is sent (magic links, resets, verification, a taken address's notice). */
   readonly send?: SendMail
   /** Records that the request's passkey ceremony passed WebAuthn verification (`PasskeyOutcome`). */
@@ -119,7 +124,8 @@ export const options = (
   const appName = config.appName ?? "edge-auth-state"
   const verification = config.emailVerification ?? "off"
   const send = ports.send ?? noMailer
-  const claims = accountClaims()
+  const claims = accountClaims(ports.sessionEndings?.userSessionsEnded)
+  const endings = ports.sessionEndings === undefined ? undefined : sessionEndings(library, ports.sessionEndings)
   const bearerPlugin = bearer()
   const passkeyPlugin = (makePasskey: PasskeyFactory) =>
     makePasskey({
@@ -168,7 +174,11 @@ export const options = (
       resetPasswordTokenExpiresIn: linkLifetimes.resetPassword,
       // A reset proves control of the mailbox, not of every device: end every other session.
       revokeSessionsOnPasswordReset: true,
-      onPasswordReset: claims.onPasswordReset,
+      onPasswordReset: async (data) => {
+        // The reset ended every session (`revokeSessionsOnPasswordReset`): recorded as such.
+        await endings?.endAll(data.user.id)
+        await claims.onPasswordReset(data)
+      },
       sendResetPassword: ({ user, url }) =>
         send(AuthMails.resetPassword(appName, user.email, url, linkLifetimes.resetPassword))
     },
@@ -181,6 +191,8 @@ export const options = (
     plugins: [
       bearerPlugin,
       claims.plugin,
+      ...(endings === undefined ? [] : [endings.plugin]),
+      evenAnswers(library),
       ...(ports.guard === undefined
         ? []
         : [guardPlugin(library, ports.guard.service, ports.guard.run, { bearer: bearerPlugin, inputOf: ports.guard.inputOf, refused: ports.guard.refused, passwords: passwordLengths })]),
@@ -215,7 +227,13 @@ export const options = (
     },
     verification: { storeInDatabase: true },
     rateLimit: { enabled: false },
-    advanced: { ipAddress: { ipAddressHeaders: ["cf-connecting-ip"] } },
+    advanced: {
+      ipAddress: { ipAddressHeaders: ["cf-connecting-ip"] },
+      // A user and their accounts in one query (a LEFT JOIN) whether or not the address has an
+      // account: without it, Better Auth looks the accounts up only for a user it found, and a
+      // sign-in or reset request for a known address took one D1 round trip more (docs/security.md).
+      database: { joins: true }
+    },
     telemetry: { enabled: false }
   } satisfies BetterAuthOptions
 }

@@ -1,7 +1,9 @@
 /**
  * What Better Auth's callbacks (its storage, hooks, mail and passkey callbacks) know of the
  * request they run in: the request's Effect runtime, whose services and request id their Effects
- * run with; whether its passkey ceremony passed verification; whether the guard refused it.
+ * run with; whether its passkey ceremony passed verification; whether the guard refused it;
+ * and whether the record of session revocations failed it (Better Auth carries on past some
+ * failures, its sign-out among them).
  *
  * It rides in Better Auth's own request state (`defineRequestState`, the AsyncLocalStorage Better
  * Auth already keeps per request): `within` starts Better Auth's handler with it, and every
@@ -18,6 +20,8 @@ interface State {
   readonly runtime: Runtime.Runtime<never>
   passkeyVerified: boolean
   refused: boolean
+  /** The first failure of the record of session revocations, if any. */
+  revocationsUnavailable: string | undefined
 }
 
 /** What became of a request, besides Better Auth's answer (read by `PasskeyOutcome`). */
@@ -26,6 +30,8 @@ export interface Marks {
   readonly passkeyVerified: boolean
   /** The answer is the guard's refusal, not the endpoint's. */
   readonly refused: boolean
+  /** The record of session revocations failed the request: the message of its first failure. */
+  readonly revocationsUnavailable: string | undefined
 }
 
 export interface RequestStates {
@@ -40,6 +46,8 @@ export interface RequestStates {
   readonly markPasskeyVerified: () => Promise<void>
   /** Records that the current request is answered with the guard's refusal. */
   readonly markRefused: () => Promise<void>
+  /** Records that the record of session revocations failed the current request. */
+  readonly markRevocationsUnavailable: (message: string) => Promise<void>
 }
 
 export const make = (
@@ -51,9 +59,10 @@ export const make = (
   const current = (): Promise<State | undefined> => state.get().catch(() => undefined)
   return {
     within: async (runtime, handle) => {
-      const request: State = { runtime, passkeyVerified: false, refused: false }
+      const request: State = { runtime, passkeyVerified: false, refused: false, revocationsUnavailable: undefined }
       const result = await library.runWithRequestState(new WeakMap([[state.ref, request]]), handle)
-      return { result, marks: { passkeyVerified: request.passkeyVerified, refused: request.refused } }
+      const { passkeyVerified, refused, revocationsUnavailable } = request
+      return { result, marks: { passkeyVerified, refused, revocationsUnavailable } }
     },
     run: (effect) => current().then((request) => runPromise(request?.runtime ?? fallback, effect)),
     markPasskeyVerified: () =>
@@ -63,6 +72,10 @@ export const make = (
     markRefused: () =>
       current().then((request) => {
         if (request !== undefined) request.refused = true
+      }),
+    markRevocationsUnavailable: (message) =>
+      current().then((request) => {
+        if (request !== undefined) request.revocationsUnavailable ??= message
       })
   }
 }

@@ -1,0 +1,47 @@
+/**
+ * `SESSION_REVOCATION`: how soon a session ended at one location is refused at every other.
+ *
+ * - `eventual` (the default): sessions are KV alone, one read per request; another location may
+ *   serve its cached copy of an ended session for up to 60 s (KV's cache).
+ * - `immediate`: every session read also asks the user's revocations object (the
+ *   `SESSION_REVOCATIONS` Durable Object, strongly consistent), where every ending is recorded: a
+ *   session ended anywhere is refused everywhere by every request that starts after the ending was
+ *   answered. If the object cannot be reached, authenticated requests are answered 503.
+ *
+ * See docs/sessions.md for the trade-off.
+ *
+ * @module
+ */
+import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
+
+/** The mode, with the binding `immediate` records revocations in. */
+export type SessionRevocationChoice =
+  | { readonly mode: "eventual" }
+  | { readonly mode: "immediate"; readonly namespace: ObjectNamespace }
+
+const isNamespace = (value: unknown): value is ObjectNamespace =>
+  typeof value === "object" && value !== null &&
+  typeof (value as Record<string, unknown>).idFromName === "function" &&
+  typeof (value as Record<string, unknown>).get === "function"
+
+/** The mode `env` chooses; what is wrong with it goes to `problems`. */
+export const readSessionRevocation = (env: Readonly<Record<string, unknown>>, problems: Array<string>): SessionRevocationChoice => {
+  const mode = env.SESSION_REVOCATION ?? "eventual"
+  switch (mode) {
+    case "eventual":
+      return { mode: "eventual" }
+    case "immediate": {
+      const namespace = env.SESSION_REVOCATIONS
+      if (!isNamespace(namespace)) {
+        problems.push(
+          "Durable Object binding `SESSION_REVOCATIONS` is missing (SESSION_REVOCATION=immediate): declare it in wrangler.toml with class_name = \"SessionRevocationsObject\" and its new_sqlite_classes migration"
+        )
+        return { mode: "eventual" }
+      }
+      return { mode: "immediate", namespace }
+    }
+    default:
+      problems.push(`SESSION_REVOCATION must be "eventual" or "immediate" (got ${JSON.stringify(mode)})`)
+      return { mode: "eventual" }
+  }
+}

@@ -7,14 +7,17 @@
  * plugin without that cost (`GeneratedLibrary`).
  *
  * ```ts
+ * import { OpenApiPlugin } from "edge-auth-state/layers"
  * export default Worker.make({ actions, betterAuth: { load: OpenApiPlugin.withOpenApi(Passkeys.load) } })
  * ```
  *
  * @module
  */
+import { loadLibrary } from "./BetterAuth.js"
 import type { LibraryLoader } from "./betterauth/Library.js"
 
-export const withOpenApi = (load: LibraryLoader): LibraryLoader =>
+/** `load` (default `BetterAuth.loadLibrary`, the worker's own default) with the `openAPI` plugin. */
+export const withOpenApi = (load: LibraryLoader = loadLibrary): LibraryLoader =>
   Object.assign(
     () => Promise.all([load(), import("./betterauth/OpenApiModule.js")]).then(([library, { openAPI }]) => ({ ...library, openAPI })),
     { passkeys: load.passkeys === true, openApi: true }

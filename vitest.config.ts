@@ -60,8 +60,10 @@ export default defineConfig({
         }
       },
       defineWorkersProject(async () => {
-        // The worker imports Better Auth from its own bundle (see src/layers/GeneratedLibrary.ts).
+        // The worker imports Better Auth from its own bundle (see src/layers/GeneratedLibrary.ts),
+        // and serves Swagger UI's files among its static assets (public/docs/).
         await import("./scripts/build-auth-library.js")
+        await import("./scripts/copy-swagger-ui.mjs")
         return {
           test: {
             name: "workerd",

@@ -1,7 +1,10 @@
 /**
- * The page at `/`: each section is built from the shared `Page` and appended in order. To add one,
- * write `sections/<name>.ts` exporting a `Section` and list it here.
+ * The page at `/`: each section is built from the shared `Page` and appended in order, unless it
+ * needs what the worker does not offer (`capabilities.ts`). To add one, write
+ * `sections/<name>.ts` exporting a `Section` and list it here.
  */
+import { leftOut, loadCapabilities } from "./capabilities.js"
+import type { Capabilities } from "./capabilities.js"
 import { loadConfig } from "./config.js"
 import { makePage } from "./page.js"
 import { account } from "./sections/account.js"
@@ -15,19 +18,27 @@ import { rateLimit } from "./sections/rateLimit.js"
 import { sessions } from "./sections/sessions.js"
 import type { Section } from "./sections/Section.js"
 
-const sections: ReadonlyArray<Section> = [
-  account,
-  passkey,
-  magicLink,
-  me,
-  sessions,
-  passkeys,
-  changePassword,
-  analytics,
-  rateLimit
+/** The sections in order, each with what it needs the worker to offer. */
+const sections: ReadonlyArray<readonly [Section, keyof Capabilities | undefined]> = [
+  [account, undefined],
+  [passkey, "passkeys"],
+  [magicLink, "mail"],
+  [me, undefined],
+  [sessions, undefined],
+  [passkeys, "passkeys"],
+  [changePassword, undefined],
+  [analytics, undefined],
+  [rateLimit, undefined]
 ]
 
-const page = makePage(await loadConfig())
+const config = await loadConfig()
+const page = makePage(config, await loadCapabilities(config.apiBase))
 document.getElementById("api-base")!.textContent = page.apiBase
-document.getElementById("sections")!.append(...sections.map((build) => build(page)))
+const missing = leftOut(page.capabilities)
+const notOffered = document.getElementById("not-offered")!
+notOffered.textContent = missing.length === 0 ? "" : `Not offered by this server: ${missing.join("; ")}.`
+notOffered.hidden = missing.length === 0
+document.getElementById("sections")!.append(
+  ...sections.flatMap(([build, needs]) => (needs === undefined || page.capabilities[needs] ? [build(page)] : []))
+)
 document.body.dataset["ready"] = "true"

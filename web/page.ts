@@ -6,6 +6,7 @@
 import { passkeyClient } from "@better-auth/passkey/client"
 import { createAuthClient } from "better-auth/client"
 import { magicLinkClient } from "better-auth/client/plugins"
+import type { Capabilities } from "./capabilities.js"
 import type { PageConfig } from "./config.js"
 import { tokenStore } from "./token.js"
 import type { TokenStore } from "./token.js"
@@ -45,6 +46,8 @@ const makeAuthClient = (apiBase: string, token: TokenStore, events: EventTarget,
 
 export interface Page {
   readonly apiBase: string
+  /** What the worker offers (`GET /api/capabilities`, read once at start). */
+  readonly capabilities: Capabilities
   readonly auth: ReturnType<typeof makeAuthClient>
   /**
    * The same client for passkey ceremonies, which also send cookies to the worker when the page is
@@ -61,11 +64,12 @@ export interface Page {
   readonly credentialsChanged: () => void
 }
 
-export const makePage = (config: PageConfig): Page => {
+export const makePage = (config: PageConfig, capabilities: Capabilities): Page => {
   const events = new EventTarget()
   const token = tokenStore(config.apiBase)
   return {
     apiBase: config.apiBase,
+    capabilities,
     // Bearer only: no cookies cross origins (the worker's CORS does not allow credentials).
     auth: makeAuthClient(config.apiBase, token, events, "omit"),
     passkeys: makeAuthClient(config.apiBase, token, events, "same-origin"),

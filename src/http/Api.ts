@@ -35,9 +35,21 @@ export const Me = Schema.Struct({
   session: Schema.Struct({ id: Schema.String, expiresAt: Schema.Date, createdAt: Schema.Date })
 })
 
-export const SystemGroup = HttpApiGroup.make("system").add(
-  HttpApiEndpoint.get("health", "/health").addSuccess(Schema.Struct({ status: Schema.Literal("ok") }))
-)
+/** What the worker offers, for a page to show only what works (`GET /api/capabilities`). */
+export const Capabilities = Schema.Struct({
+  mail: Schema.Boolean.annotations({
+    description: "Mail is sent: magic links, password resets and address verification work. False under MAILER=none, where their routes answer 503 MAIL_DISABLED."
+  }),
+  passkeys: Schema.Boolean.annotations({ description: "Passkeys are offered: the routes under /api/auth/passkey exist." })
+}).annotations({ identifier: "Capabilities" })
+
+export const SystemGroup = HttpApiGroup.make("system")
+  .add(HttpApiEndpoint.get("health", "/health").addSuccess(Schema.Struct({ status: Schema.Literal("ok") })))
+  .add(
+    HttpApiEndpoint.get("capabilities", "/api/capabilities")
+      .addSuccess(Capabilities)
+      .annotate(OpenApi.Description, "What this server offers, from its configuration. Public; reads no storage.")
+  )
 
 export const AccountGroup = HttpApiGroup.make("account")
   .add(HttpApiEndpoint.get("me", "/api/me").addSuccess(Me).annotate(OpenApi.Description, "The signed-in user."))

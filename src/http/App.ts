@@ -12,7 +12,7 @@ import type * as HttpRouter from "@effect/platform/HttpRouter"
 import { Effect, Exit, Layer, Scope } from "effect"
 import type { BetterAuthPlugin } from "better-auth"
 import * as BetterAuth from "../layers/BetterAuth.js"
-import type { Library } from "../layers/betterauth/Library.js"
+import type { LibraryLoader } from "../layers/betterauth/Library.js"
 import * as DatabaseD1 from "../layers/DatabaseD1.js"
 import * as KvBinding from "../layers/KvBinding.js"
 import * as MailerNone from "../layers/MailerNone.js"
@@ -49,8 +49,13 @@ import type { RateLimitRule, RateLimitSettings } from "./ratelimit/Rules.js"
 
 /** Better Auth as a worker's code configures it (the rest comes from `env`). */
 export interface BetterAuthOptions {
-  /** Loads Better Auth: `CoreLibrary.load`, or `Passkeys.load` for passkeys (`Worker.make` defaults to the first). */
-  readonly load: () => Promise<Library>
+  /**
+   * Loads Better Auth: `CoreLibrary.load`, or `Passkeys.load` for passkeys (`Worker.make` defaults
+   * to the first); `OpenApiPlugin.withOpenApi(load)` adds the description of its routes in
+   * `/openapi.json`. A loader of one's own says whether its library has the passkey plugin
+   * (`LibraryLoader.passkeys`) and the `openAPI` plugin (`LibraryLoader.openApi`).
+   */
+  readonly load: LibraryLoader
   /** The name in mail subjects and texts, and the passkey relying party's name. */
   readonly appName?: string
   /**

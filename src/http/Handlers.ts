@@ -7,7 +7,9 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer, Metric } from "effect"
+import { AuthProvider } from "../services/AuthProvider.js"
 import { Authenticated } from "../services/CurrentUser.js"
+import { Mailer } from "../services/Mailer.js"
 import * as Action from "./Action.js"
 import type { Api } from "./Api.js"
 import { Authentication } from "./Authentication.js"
@@ -16,6 +18,12 @@ const healthy = Effect.succeed({ status: "ok" as const })
 
 /** `GET /health`: one constant answer. */
 export const health = () => healthy
+
+/** `GET /api/capabilities`: from the configuration (the mailer, the auth provider), the same for every request. */
+export const capabilities = Effect.map(Effect.all([Mailer, AuthProvider]), ([mailer, auth]) => ({
+  mail: mailer.disabled !== true,
+  passkeys: auth.passkeys === true
+}))
 
 /** `GET /api/me`: the signed-in user and the session the request carries. */
 export const me = () =>
@@ -27,7 +35,11 @@ export const me = () =>
 /** Every group's handlers for `api` (built from `actions`), with the authentication middleware. */
 export const layer = <const Actions extends ReadonlyArray<Action.Any>>(api: Api<Actions>, actions: Actions) =>
   Layer.mergeAll(
-    HttpApiBuilder.group(api, "system", (handlers) => handlers.handle("health", health)),
+    HttpApiBuilder.group(api, "system", (handlers) =>
+      Effect.map(capabilities, (offered) => {
+        const answer = Effect.succeed(offered)
+        return handlers.handle("health", health).handle("capabilities", () => answer)
+      })),
     HttpApiBuilder.group(api, "account", (handlers) => handlers.handle("me", me)),
     HttpApiBuilder.group(api, "actions", (handlers) => Action.handleAll(handlers, actions))
   ).pipe(Layer.provide(Authentication.layer))

@@ -41,7 +41,8 @@ export interface WorkerOptions<Actions extends ReadonlyArray<Action.Any>, E exte
   readonly trustedOrigins?: ReadonlyArray<string>
   /**
    * Better Auth: how it is loaded (`Worker.make`'s default `CoreLibrary.load`; `Passkeys.load` for
-   * passkeys), its app name, more plugins.
+   * passkeys; `OpenApiPlugin.withOpenApi(load)` to list its routes in `/openapi.json`), its app
+   * name, more plugins.
    */
   readonly betterAuth?: Partial<BetterAuthOptions>
   /** Spans around service calls, for a tracer you install (see `Tracing`). */

@@ -19,8 +19,9 @@ import type { Mail } from "../services/Mailer.js"
 import { SessionConfig, SessionStore, SessionStoreError } from "../services/SessionStore.js"
 import { traced } from "../services/Tracing.js"
 import { handlerWithKeptRouter } from "./betterauth/KeptRouter.js"
-import type { Library } from "./betterauth/Library.js"
+import type { Library, LibraryLoader } from "./betterauth/Library.js"
 import { forNonBrowserClients } from "./betterauth/NonBrowserClients.js"
+import * as OpenApiDescription from "./betterauth/OpenApiDescription.js"
 import * as Options from "./betterauth/Options.js"
 import type { BetterAuthConfigShape } from "./betterauth/Options.js"
 import type { EndpointInput } from "./betterauth/GuardPlugin.js"
@@ -29,7 +30,7 @@ import * as RequestState from "./betterauth/RequestState.js"
 import * as SecondaryStorage from "./betterauth/SecondaryStorage.js"
 import * as SessionToken from "./betterauth/SessionToken.js"
 
-export type { Library } from "./betterauth/Library.js"
+export type { Library, LibraryLoader } from "./betterauth/Library.js"
 export type { BetterAuthConfigShape } from "./betterauth/Options.js"
 
 /**
@@ -45,9 +46,10 @@ export class BetterAuthConfig extends Context.Tag("edge-auth-state/BetterAuthCon
    * Loads Better Auth, on the first request that needs it: `CoreLibrary.load` (without passkeys)
    * or `Passkeys.load`; this repository's worker loads a module bundled on its own
    * (`GeneratedLibrary`). No default here: a default's import would put that library in every
-   * bundle, beside the one the worker loads.
+   * bundle, beside the one the worker loads. Its `passkeys` flag is what the provider says it
+   * offers, its `openApi` flag whether the provider describes its routes (`AuthProvider.openApi`).
    */
-  readonly load: () => Promise<Library>
+  readonly load: LibraryLoader
 }>() {}
 
 /** A mail for Better Auth, sent after the answer (`BackgroundTasks`); a failure is logged, never answered. */
@@ -104,7 +106,7 @@ export const make = Effect.gen(function*() {
     for (const endpoint of Object.values(auth.api) as ReadonlyArray<{ readonly path?: string; readonly options?: EndpointInput }>) {
       if (endpoint.path !== undefined && endpoint.options !== undefined) inputs.set(endpoint.path, endpoint.options)
     }
-    return { handler: handlerWithKeptRouter(library, auth), requests }
+    return { library, handler: handlerWithKeptRouter(library, auth), requests }
   }
 
   // Built once, by the first request that needs it. Each such request awaits an import of its own
@@ -133,7 +135,21 @@ export const make = Effect.gen(function*() {
       return yield* PasskeyOutcome.outcome(request, answered.result, answered.marks)
     }).pipe(traced("AuthProvider.handle"))
 
-  return AuthProvider.of({ handle, sessionToken: SessionToken.make(config.secret) })
+  // Described by Better Auth's `openAPI` plugin, when the library has it, in a Better Auth with the
+  // same options (without the ports: it answers no request, sends no mail, stores nothing).
+  const openApi = (bearerScheme: string) =>
+    Effect.flatMap(betterAuth, ({ library }) =>
+      Effect.tryPromise({
+        try: () => OpenApiDescription.describe(library, Options.options(library, config, session), bearerScheme),
+        catch: unavailable
+      }))
+
+  return AuthProvider.of({
+    handle,
+    sessionToken: SessionToken.make(config.secret),
+    passkeys: config.load?.passkeys === true,
+    ...(config.load?.openApi === true ? { openApi } : {})
+  })
 })
 
 /** Better Auth as the `AuthProvider`. */

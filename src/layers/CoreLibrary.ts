@@ -5,6 +5,6 @@
  *
  * @module
  */
-import type { Library } from "./betterauth/Library.js"
+import type { LibraryLoader } from "./betterauth/Library.js"
 
-export const load = (): Promise<Library> => import("./betterauth/LibraryModule.js")
+export const load: LibraryLoader = () => import("./betterauth/LibraryModule.js")

@@ -10,6 +10,6 @@
  *
  * @module
  */
-import type { Library } from "./betterauth/Library.js"
+import type { LibraryLoader } from "./betterauth/Library.js"
 
-export const load = (): Promise<Library> => import("./betterauth/PasskeyModule.js")
+export const load: LibraryLoader = Object.assign(() => import("./betterauth/PasskeyModule.js"), { passkeys: true })

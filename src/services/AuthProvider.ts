@@ -21,6 +21,25 @@ export interface AuthProviderService {
    * checked. `None` if the credential is malformed or its signature is wrong.
    */
   readonly sessionToken: (credential: string) => Effect.Effect<Option.Option<string>>
+  /** The provider offers passkeys (its passkey routes exist). Default false. */
+  readonly passkeys?: boolean
+  /**
+   * The provider's routes in OpenAPI 3.1, for the API's document (`GET /openapi.json`): those it
+   * serves as configured, each operation naming `bearerScheme` (the document's Bearer scheme) as its
+   * security. It may load the provider; the caller keeps the answer, which is the same for an
+   * isolate's life. A provider without it is left out of the document.
+   */
+  readonly openApi?: (bearerScheme: string) => Effect.Effect<AuthOpenApi, AuthUnavailable>
+}
+
+/** The auth provider's part of the API's OpenAPI document (`AuthProviderService.openApi`). */
+export interface AuthOpenApi {
+  /** Path items (OpenAPI 3.1) by full path, every one under `authBasePath`. */
+  readonly paths: Readonly<Record<string, unknown>>
+  /** The schemas they refer to (`#/components/schemas/<name>`), by name. */
+  readonly schemas: Readonly<Record<string, unknown>>
+  /** The tags their operations carry, each with what it covers. */
+  readonly tags: ReadonlyArray<{ readonly name: string; readonly description: string }>
 }
 
 /**

@@ -106,6 +106,55 @@ describe.skipIf(chromium === "")("the page in a real browser", () => {
     await close()
   })
 
+  /**
+   * The page with `/api/capabilities` answered in the worker's place (the worker under test sends
+   * mail and has passkeys; MAILER=none's own answer is checked in workerd, Capabilities), counting
+   * how often the page asks.
+   */
+  const offering = async (capabilities: { readonly mail: boolean; readonly passkeys: boolean } | undefined) => {
+    const asked: Array<string> = []
+    const tab = await openTab(browser, `${worker}/`, clientAddress(), {
+      respond: async (request) => {
+        if (new URL(request.url()).pathname !== "/api/capabilities") return undefined
+        asked.push(request.method())
+        return capabilities === undefined ? undefined : { status: 200, contentType: "application/json", body: JSON.stringify(capabilities) }
+      }
+    })
+    const shown = await tab.page.$$eval("#sections > section", (sections) => sections.map((s) => s.id))
+    return { ...tab, asked, shown }
+  }
+
+  const every = ["account", "passkey", "magic-link", "me", "sessions", "passkeys", "change-password", "analytics", "rate-limit"]
+
+  it("the page asks the worker once what it offers; this one offers everything, so every section is shown", async () => {
+    const { page, errors, close, asked, shown } = await offering(undefined)
+    expect(asked).toEqual(["GET"])
+    expect(shown).toEqual(every)
+    expect(await page.$eval("#not-offered", (p) => (p as HTMLElement).hidden)).toBe(true)
+    expect(errors).toEqual([])
+    await close()
+  })
+
+  it("mail off: no magic link section, and the page says why; passkeys off too: neither passkey section", async () => {
+    const mailOff = await offering({ mail: false, passkeys: true })
+    expect(mailOff.shown).toEqual(every.filter((id) => id !== "magic-link"))
+    expect(await text(mailOff.page, "#not-offered")).toBe("Not offered by this server: sign-in links by mail (this server sends no mail).")
+    // The rest works as before: a sign-up and the user shown.
+    const email = `mail-off-${crypto.randomUUID()}@example.com`
+    await fill(mailOff.page, { email, password, name: "Ada" })
+    await mailOff.page.click("#sign-up")
+    await waitForText(mailOff.page, "#account-status", `Signed in as ${email}`)
+    await waitForText(mailOff.page, "#me-output", `"email": "${email}"`)
+    expect(mailOff.errors).toEqual([])
+    await mailOff.close()
+
+    const neither = await offering({ mail: false, passkeys: false })
+    expect(neither.shown).toEqual(every.filter((id) => !["magic-link", "passkey", "passkeys"].includes(id)))
+    expect(await text(neither.page, "#not-offered")).toBe("Not offered by this server: sign-in links by mail (this server sends no mail); passkeys.")
+    expect(neither.errors).toEqual([])
+    await neither.close()
+  })
+
   it("the worker still answers its own routes beside the page", async () => {
     const health = await fetch(`${worker}/health`)
     expect([health.status, await health.json()]).toEqual([200, { status: "ok" }])

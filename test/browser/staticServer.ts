@@ -23,7 +23,8 @@ export const serveStatic = (options: { readonly root: string; readonly port: num
       response.writeHead(200, { "content-type": types[".json"]! }).end(config)
       return
     }
-    const file = normalize(join(root, path === "/" ? "index.html" : decodeURIComponent(path)))
+    // A directory's index.html, as Workers static assets serve it (`/docs/`).
+    const file = normalize(join(root, decodeURIComponent(path), path.endsWith("/") ? "index.html" : ""))
     if (!file.startsWith(root + sep)) {
       response.writeHead(404).end()
       return

@@ -26,6 +26,21 @@ describe("the API in Node, through the typed client", () => {
       expect(yield* (yield* client(TestKit.testToken)).actions.signInMethods()).toEqual({ methods: ["credential"] })
     }))
 
+  it.live("analytics-summary without `days`: the client may leave it out, and the handler applies 7", () =>
+    Effect.gen(function*() {
+      const summary = yield* (yield* client(TestKit.testToken)).actions.analyticsSummary({ urlParams: {} })
+      expect(summary).toMatchObject({ days: 7, totalViews: 0, topPaths: [] })
+      expect(summary.from < summary.to).toBe(true)
+      // Still a typed parameter: a wrong type does not compile.
+      // @ts-expect-error `days` is a number
+      void (yield* client(TestKit.testToken)).actions.analyticsSummary({ urlParams: { days: "7" } })
+    }))
+
+  it.live("/api/capabilities, public: the outbox sends mail; the test provider offers no passkeys", () =>
+    Effect.gen(function*() {
+      expect(yield* (yield* client()).system.capabilities()).toEqual({ mail: true, passkeys: false })
+    }))
+
   it.live("/api/me answers the kit's user and session", () =>
     Effect.gen(function*() {
       const me = yield* (yield* client(TestKit.testToken)).account.me()
@@ -59,7 +74,17 @@ describe("the API in Node, through the typed client", () => {
       }
     }))
 
-  it.live("/openapi.json is the platform's document of the API, the same on every request", () =>
+  it("the document lists `days` as optional, with its default", () => {
+    const parameters = OpenApi.fromApi(Api.make(actions)).paths["/api/actions/analytics-summary"]?.get?.parameters
+    expect(parameters).toEqual([expect.objectContaining({
+      name: "days",
+      in: "query",
+      required: false,
+      schema: expect.objectContaining({ type: "string", default: "7", description: expect.stringContaining("Default 7.") })
+    })])
+  })
+
+  it.live("/openapi.json is the platform's document of the API (the test provider describes no routes of its own), the same on every request", () =>
     Effect.gen(function*() {
       const expected = JSON.parse(JSON.stringify(OpenApi.fromApi(Api.make(actions))))
       for (let i = 0; i < 2; i++) {

@@ -114,7 +114,7 @@ describe("hostile input gets 4xx JSON, never 5xx", () => {
 })
 
 describe("every route, every kind of hostile input: 4xx JSON or a normal answer, never 5xx", () => {
-  const routes = ["/health", "/api/me", "/api/actions/analytics-summary", "/openapi.json", "/metrics", "/api/auth/get-session", "/api/auth/sign-in/email", "/api/auth/sign-up/email", "/api/auth/sign-out"]
+  const routes = ["/health", "/api/capabilities", "/api/me", "/api/actions/analytics-summary", "/openapi.json", "/metrics", "/api/auth/get-session", "/api/auth/sign-in/email", "/api/auth/sign-up/email", "/api/auth/sign-out"]
   const attacks: ReadonlyArray<[string, (path: string) => RequestInit & { path?: string }]> = [
     ["wrong method", () => ({ method: "PATCH" })],
     ["DELETE", () => ({ method: "DELETE" })],

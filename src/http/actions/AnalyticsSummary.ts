@@ -15,7 +15,14 @@ import { Database, first } from "../../services/Database.js"
 import * as Action from "../Action.js"
 import { ServiceUnavailable } from "../ApiErrors.js"
 
-/** `?days=1..90`, default 7. */
+/** How many days the summary covers when the request does not say. */
+export const defaultDays = 7
+
+/**
+ * `?days=1..90`, optional: `defaultDays` when absent. The handler applies the default, not the
+ * schema: the typed client sends the schema's decoded type, in which `optionalWith(..., { default })`
+ * makes `days` required. The OpenAPI document states the default (the `default` annotation).
+ */
 export const Input = Schema.Struct({
   days: Schema.optionalWith(
     Schema.NumberFromString.pipe(
@@ -24,8 +31,11 @@ export const Input = Schema.Struct({
       // One plain sentence for every way the value can be wrong (not a number, a fraction, out of range).
       Schema.annotations({ message: () => ({ message: "must be a whole number from 1 to 90", override: true }) })
     ),
-    { default: () => 7, exact: true }
-  )
+    { exact: true }
+  ).annotations({
+    description: `The days covered, counting today: a whole number from 1 to 90. Default ${defaultDays}.`,
+    default: defaultDays
+  })
 })
 export type Input = typeof Input.Type
 
@@ -83,8 +93,11 @@ export const query = (days: number) =>
     }
   })
 
-/** The action. The summary is the same for every user, so one cache entry per `days` serves all. */
-export const handler = ({ days }: Input) =>
+/**
+ * The action (`days` is `defaultDays` when absent). The summary is the same for every user, so one
+ * cache entry per `days` serves all.
+ */
+export const handler = ({ days = defaultDays }: Input) =>
   Effect.gen(function*() {
     const user = yield* CurrentUser
     const cache = yield* Cache

@@ -7,6 +7,7 @@
  */
 import type { BetterAuthPlugin } from "better-auth"
 import type * as LibraryModule from "./LibraryModule.js"
+import type * as OpenApiModule from "./OpenApiModule.js"
 
 /** What `Options` gives the passkey plugin and reads back from its callbacks. */
 export interface PasskeyPluginOptions {
@@ -31,4 +32,21 @@ export interface PasskeyPluginOptions {
 /** `@better-auth/passkey`'s `passkey`, as this project calls it. */
 export type PasskeyFactory = (options: PasskeyPluginOptions) => BetterAuthPlugin
 
-export type Library = typeof LibraryModule & { readonly passkey?: PasskeyFactory }
+export type Library = typeof LibraryModule & {
+  readonly passkey?: PasskeyFactory
+  /** Better Auth's `openAPI` plugin (`OpenApiModule`), which describes its routes. */
+  readonly openAPI?: typeof OpenApiModule.openAPI
+}
+
+/**
+ * Loads a `Library` on the first request that needs Better Auth. `passkeys: true` states that the
+ * library it loads has the passkey plugin (`PasskeyModule`): what the worker offers is known
+ * without loading it (`GET /api/capabilities`). A loader without the flag is taken to have none.
+ * `openApi: true` states that it has the `openAPI` plugin (`OpenApiModule`), so `/openapi.json`
+ * lists Better Auth's routes; without it the document has the worker's own only.
+ */
+export interface LibraryLoader {
+  (): Promise<Library>
+  readonly passkeys?: boolean
+  readonly openApi?: boolean
+}

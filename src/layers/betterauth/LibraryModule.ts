@@ -6,12 +6,23 @@
  * imports nothing from Effect or the services: bundled on its own (`scripts/build-auth-library.ts`),
  * it would carry a second copy of them.
  *
- * Passkeys are not here: `@better-auth/passkey` is an optional peer, added by `PasskeyModule`.
+ * Passkeys are not here: `@better-auth/passkey` is an optional peer, added by `PasskeyModule`. Nor
+ * is the `openAPI` plugin (`OpenApiModule`): its generator brings zod whole, locales and all.
  *
  * @module
  */
 export { betterAuth } from "better-auth"
-export { APIError, createAuthMiddleware, getAuthoritativeSessionFromCtx, isAPIError, router } from "better-auth/api"
+export {
+  APIError,
+  createAuthMiddleware,
+  freshSessionMiddleware,
+  getAuthoritativeSessionFromCtx,
+  isAPIError,
+  requestOnlySessionMiddleware,
+  router,
+  sensitiveSessionMiddleware,
+  sessionMiddleware
+} from "better-auth/api"
 export { defineRequestState, runWithAdapter, runWithRequestState } from "@better-auth/core/context"
 export { bearer, magicLink } from "better-auth/plugins"
 export { withClientErrors } from "./D1ClientErrors.js"

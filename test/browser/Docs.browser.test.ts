@@ -1,0 +1,95 @@
+/**
+ * The API's page at `/docs/` (Swagger UI over `/openapi.json`) in headless Chromium against the real
+ * worker (`wrangler dev`, whose build copies Swagger UI): every operation shown, the worker's and
+ * Better Auth's; reached from the page at `/`; served from another origin too; and an operation
+ * tried from it.
+ */
+import type { Browser, Page } from "puppeteer-core"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { clientAddresses, launch, open as openTab } from "./chromium.js"
+import type { Chromium } from "./chromium.js"
+
+const chromium = inject("chromium")
+const worker = inject("worker")
+const clientAddress = clientAddresses("198.19.1")
+
+/** The operations the page shows, as `METHOD path`. */
+const operations = (page: Page) =>
+  page.$$eval(".opblock-summary", (summaries) =>
+    summaries.map((s) => `${s.querySelector(".opblock-summary-method")?.textContent ?? ""} ${s.querySelector(".opblock-summary-path")?.getAttribute("data-path") ?? ""}`))
+
+describe.skipIf(chromium === "")("the API's page in a real browser", () => {
+  let browser: Browser
+  let launched: Chromium | undefined
+
+  beforeAll(async () => {
+    launched = await launch(chromium)
+    browser = launched.browser
+  })
+
+  afterAll(async () => {
+    await launched?.close()
+  })
+
+  const expectEveryRoute = async (page: Page) => {
+    const shown = await operations(page)
+    expect(shown).toEqual(expect.arrayContaining([
+      "GET /health",
+      "GET /api/me",
+      "GET /api/actions/analytics-summary",
+      "POST /api/auth/sign-up/email",
+      "POST /api/auth/sign-in/email",
+      "POST /api/auth/sign-out",
+      "GET /api/auth/list-sessions",
+      "POST /api/auth/sign-in/magic-link",
+      "GET /api/auth/passkey/list-user-passkeys"
+    ]))
+    expect(shown.filter((s) => s.includes("social"))).toEqual([])
+    const tags = await page.$$eval(".opblock-tag", (headings) => headings.map((h) => h.getAttribute("data-tag")))
+    expect(tags).toEqual(["system", "account", "actions", "auth", "auth.magic-link", "auth.passkey"])
+    // The Bearer scheme: one button to give a token for every operation that takes one.
+    expect(await page.$(".auth-wrapper .authorize")).not.toBeNull()
+  }
+
+  it("on the worker's origin: every operation, the worker's and Better Auth's, grouped by tag", async () => {
+    const { page, errors, close } = await openTab(browser, `${worker}/docs/`, clientAddress())
+    await expectEveryRoute(page)
+    expect(await page.$eval("#document", (a) => (a as HTMLAnchorElement).href)).toBe(`${worker}/openapi.json`)
+    expect(errors).toEqual([])
+    await close()
+  })
+
+  it("linked from the page at /", async () => {
+    const { page, errors, close } = await openTab(browser, `${worker}/`, clientAddress())
+    await Promise.all([page.waitForNavigation(), page.click("#api-docs")])
+    expect(page.url()).toBe(`${worker}/docs/`)
+    await page.waitForSelector("body[data-ready=true]")
+    expect((await operations(page)).length).toBeGreaterThan(30)
+    expect(errors).toEqual([])
+    await close()
+  })
+
+  it("served from another origin (config.json names the worker): the worker's document, through CORS", async () => {
+    const { page, errors, close } = await openTab(browser, `${inject("trustedApp")}/docs/`, clientAddress())
+    await expectEveryRoute(page)
+    expect(await page.$eval("#document", (a) => (a as HTMLAnchorElement).href)).toBe(`${worker}/openapi.json`)
+    expect(errors).toEqual([])
+    await close()
+  })
+
+  it("an operation tried from the page reaches the worker", async () => {
+    const { page, errors, close } = await openTab(browser, `${worker}/docs/`, clientAddress())
+    const operation = `.opblock:has(.opblock-summary-path[data-path="/api/capabilities"])`
+    await page.click(`${operation} .opblock-summary-control`)
+    await page.waitForSelector(`${operation} .try-out__btn`)
+    await page.click(`${operation} .try-out__btn`)
+    await page.click(`${operation} .execute`)
+    await page.waitForSelector(`${operation} .live-responses-table tbody .response-col_status`)
+    const status = await page.$eval(`${operation} .live-responses-table tbody .response-col_status`, (cell) => cell.textContent?.trim())
+    expect(status).toBe("200")
+    const body = await page.$eval(`${operation} .live-responses-table tbody .microlight`, (code) => code.textContent ?? "")
+    expect(JSON.parse(body)).toEqual({ mail: true, passkeys: true })
+    expect(errors).toEqual([])
+    await close()
+  })
+})

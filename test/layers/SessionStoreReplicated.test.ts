@@ -12,32 +12,14 @@ import { Kv } from "../../src/services/Kv.js"
 import { SessionRevocations, SessionRevocationsError } from "../../src/services/SessionRevocations.js"
 import { SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
 import type { SessionStoreService } from "../../src/services/SessionStore.js"
+import { sessionRecord, week } from "./sessionRecords.js"
 
 const epoch = Date.UTC(2026, 10, 28)
-const week = 7 * 24 * 3600
 const tokenA = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 const tokenB = "ZyXwVuTsRqPoNmLkJiHgFeDcBa543210"
 
 /** A session record as Better Auth writes it at sign-in. */
-const recordAt = (token: string, now: number) =>
-  JSON.stringify({
-    session: {
-      id: `id-${token}`,
-      token,
-      userId: "user1",
-      expiresAt: new Date(now + week * 1000).toISOString(),
-      createdAt: new Date(now).toISOString(),
-      updatedAt: new Date(now).toISOString()
-    },
-    user: {
-      id: "user1",
-      name: "Ada",
-      email: "ada@example.com",
-      emailVerified: false,
-      createdAt: new Date(epoch).toISOString(),
-      updatedAt: new Date(epoch).toISOString()
-    }
-  })
+const recordAt = (token: string, now: number) => sessionRecord({ token, id: `id-${token}`, now, userCreatedAt: epoch })
 
 const locations = ["ams", "sin", "iad"] as const
 type Location = typeof locations[number]

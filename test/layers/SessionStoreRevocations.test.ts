@@ -14,31 +14,13 @@ import { SessionRevocations, SessionRevocationsError } from "../../src/services/
 import type { SessionRevocationsService } from "../../src/services/SessionRevocations.js"
 import { SessionConfig, SessionStore } from "../../src/services/SessionStore.js"
 import type { SessionStoreError, SessionStoreService } from "../../src/services/SessionStore.js"
+import { sessionRecord, week } from "./sessionRecords.js"
 
 const epoch = Date.UTC(2026, 10, 28)
-const week = 7 * 24 * 3600
 const token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 const row = { id: "sess1", userId: "user1", expiresAt: new Date(epoch + week * 1000) }
 
-const recordAt = (now: number, id = "sess1") =>
-  JSON.stringify({
-    session: {
-      id,
-      token,
-      userId: "user1",
-      expiresAt: new Date(now + week * 1000).toISOString(),
-      createdAt: new Date(now).toISOString(),
-      updatedAt: new Date(now).toISOString()
-    },
-    user: {
-      id: "user1",
-      name: "Ada",
-      email: "ada@example.com",
-      emailVerified: false,
-      createdAt: new Date(now).toISOString(),
-      updatedAt: new Date(now).toISOString()
-    }
-  })
+const recordAt = (now: number, id = "sess1") => sessionRecord({ token, id, now })
 
 /** A service that records every call and passes it on to `inner`. */
 const counted = <S extends object>(inner: S, calls: Array<string>): S =>

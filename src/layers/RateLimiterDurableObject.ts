@@ -24,6 +24,7 @@ import type { CountOutcome, CounterStorage } from "../services/RateLimitWindows.
 import { RateLimiter, RateLimiterError } from "../services/RateLimiter.js"
 import type { RateLimitPolicy, RateLimiterService } from "../services/RateLimiter.js"
 import { traced } from "../services/Tracing.js"
+import { callObject, CleanupAlarm } from "./ObjectNamespace.js"
 import type { ObjectNamespace } from "./ObjectNamespace.js"
 
 /** The binding name `wrangler.toml` gives the object's namespace. */
@@ -58,11 +59,11 @@ const toWire = (policy: RateLimitPolicy): typeof WirePolicy.Type => ({
 export class RateLimiterObject implements DurableObject {
   readonly #ctx: DurableObjectState
   #tableReady = false
-  /** The cleanup alarm as last set or read: `null` none, `undefined` not known yet. */
-  #alarmAt: number | null | undefined = undefined
+  readonly #cleanupAlarm: CleanupAlarm
 
   constructor(ctx: DurableObjectState, _env: unknown) {
     this.#ctx = ctx
+    this.#cleanupAlarm = new CleanupAlarm(ctx.storage)
   }
 
   #sql(): SqlStorage {
@@ -102,28 +103,20 @@ export class RateLimiterObject implements DurableObject {
     return next ?? undefined
   })
 
-  /** Makes sure a cleanup runs by `at`: an alarm already due by then is kept. */
-  async #scheduleCleanup(at: number): Promise<void> {
-    if (this.#alarmAt === undefined) this.#alarmAt = await this.#ctx.storage.getAlarm()
-    if (this.#alarmAt !== null && this.#alarmAt <= at) return
-    this.#alarmAt = at
-    await this.#ctx.storage.setAlarm(at)
-  }
-
   async fetch(request: Request): Promise<Response> {
     const policy = decodePolicy(await request.text())
     if (policy._tag === "Left") return Response.json({ error: "Invalid rate limit policy" }, { status: 400 })
     const { windowMillis, ...rest } = policy.right
     const counted = Effect.runSync(this.count({ ...rest, window: Duration.millis(windowMillis) }))
-    if (counted.decision.allowed) await this.#scheduleCleanup(counted.expiresAt)
+    if (counted.decision.allowed) await this.#cleanupAlarm.schedule(counted.expiresAt)
     const { allowed, limit, remaining, resetAfter } = counted.decision
     return Response.json({ allowed, limit, remaining, resetAfterMillis: Duration.toMillis(resetAfter) })
   }
 
   async alarm(): Promise<void> {
-    this.#alarmAt = null
+    this.#cleanupAlarm.fired()
     const next = Effect.runSync(this.cleanup)
-    if (next !== undefined) return this.#scheduleCleanup(next)
+    if (next !== undefined) return this.#cleanupAlarm.schedule(next)
     // Nothing left: an object with no storage costs nothing.
     await this.#ctx.storage.deleteAll()
     this.#tableReady = false
@@ -137,17 +130,13 @@ const unavailable = (message: string) => new RateLimiterError({ reason: "Unavail
 export const make = (namespace: ObjectNamespace): RateLimiterService =>
   RateLimiter.of({
     consume: (key, policy) =>
-      Effect.gen(function*() {
-        const stub = namespace.get(namespace.idFromName(key))
-        const response = yield* Effect.tryPromise({
-          try: () => stub.fetch("https://rate-limiter.internal/consume", { method: "POST", body: JSON.stringify(toWire(policy)) }),
-          catch: (cause) => unavailable(`rate limiter object unreachable: ${cause instanceof Error ? cause.message : String(cause)}`)
-        })
-        if (!response.ok) return yield* Effect.fail(unavailable(`rate limiter object answered ${response.status}`))
-        const body = yield* Effect.tryPromise({ try: () => response.json(), catch: () => unavailable("rate limiter object answered no JSON") })
-        const wire = yield* Effect.mapError(decodeDecision(body), () => unavailable("rate limiter object answered an unknown shape"))
-        return { allowed: wire.allowed, limit: wire.limit, remaining: wire.remaining, resetAfter: Duration.millis(wire.resetAfterMillis) }
-      }).pipe(traced("RateLimiter.consume"))
+      callObject(namespace, key, { url: "https://rate-limiter.internal/consume", body: toWire(policy) }, decodeDecision, {
+        what: "rate limiter",
+        unavailable
+      }).pipe(
+        Effect.map((wire) => ({ allowed: wire.allowed, limit: wire.limit, remaining: wire.remaining, resetAfter: Duration.millis(wire.resetAfterMillis) })),
+        traced("RateLimiter.consume")
+      )
   })
 
 /** The rate limiter over the Durable Object namespace bound as `RATE_LIMITER`. */

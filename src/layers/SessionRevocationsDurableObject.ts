@@ -24,6 +24,7 @@ import type { RecordStorage, RevocationRecord } from "../services/SessionRevocat
 import { SessionRevocations, SessionRevocationsError, SessionStatus } from "../services/SessionRevocations.js"
 import type { SessionRevocationsService } from "../services/SessionRevocations.js"
 import { traced } from "../services/Tracing.js"
+import { callObject, CleanupAlarm } from "./ObjectNamespace.js"
 import type { ObjectNamespace } from "./ObjectNamespace.js"
 
 /** The binding name `wrangler.toml` gives the object's namespace. */
@@ -53,11 +54,11 @@ export class SessionRevocationsObject implements DurableObject {
   readonly #ctx: DurableObjectState
   /** Whether the table exists: `undefined` not known yet. */
   #hasTable: boolean | undefined = undefined
-  /** The cleanup alarm as last set or read: `null` none, `undefined` not known yet. */
-  #alarmAt: number | null | undefined = undefined
+  readonly #cleanupAlarm: CleanupAlarm
 
   constructor(ctx: DurableObjectState, _env: unknown) {
     this.#ctx = ctx
+    this.#cleanupAlarm = new CleanupAlarm(ctx.storage)
   }
 
   /**
@@ -111,14 +112,6 @@ export class SessionRevocationsObject implements DurableObject {
   /** Forgets what has expired (by the Clock); the time of the next cleanup, if anything is left. */
   readonly cleanup: Effect.Effect<number | undefined> = Effect.map(Rule.prune(this.#storage), Rule.nextPruneAt)
 
-  /** Makes sure a cleanup runs by `at`: an alarm already due by then is kept. */
-  async #scheduleCleanup(at: number): Promise<void> {
-    if (this.#alarmAt === undefined) this.#alarmAt = await this.#ctx.storage.getAlarm()
-    if (this.#alarmAt !== null && this.#alarmAt <= at) return
-    this.#alarmAt = at
-    await this.#ctx.storage.setAlarm(at)
-  }
-
   async fetch(request: Request): Promise<Response> {
     const decoded = decodeCommand(await request.text())
     if (decoded._tag === "Left") return Response.json({ error: "Invalid revocation command" }, { status: 400 })
@@ -126,14 +119,14 @@ export class SessionRevocationsObject implements DurableObject {
     if (command._tag === "Check") return Response.json({ status: Effect.runSync(this.check(command)) })
     const record = Effect.runSync(command._tag === "Revoke" ? this.revoke(command) : this.revokeAll(command))
     const next = Rule.nextPruneAt(record)
-    if (next !== undefined) await this.#scheduleCleanup(next)
+    if (next !== undefined) await this.#cleanupAlarm.schedule(next)
     return Response.json({ done: true })
   }
 
   async alarm(): Promise<void> {
-    this.#alarmAt = null
+    this.#cleanupAlarm.fired()
     const next = Effect.runSync(this.cleanup)
-    if (next !== undefined) return this.#scheduleCleanup(next)
+    if (next !== undefined) return this.#cleanupAlarm.schedule(next)
     // Nothing left: an object with no storage costs nothing.
     await this.#ctx.storage.deleteAll()
     this.#hasTable = false
@@ -145,18 +138,9 @@ const unavailable = (message: string) => new SessionRevocationsError({ reason: "
 /** The service over the Durable Object namespace `namespace`: one object per user. */
 export const make = (namespace: ObjectNamespace): SessionRevocationsService => {
   const send = <A>(userId: string, command: WireCommand, decode: (body: unknown) => Effect.Effect<A, ParseResult.ParseError>) =>
-    Effect.gen(function*() {
-      const response = yield* Effect.tryPromise({
-        try: () =>
-          namespace.get(namespace.idFromName(userId)).fetch("https://session-revocations.internal/", {
-            method: "POST",
-            body: JSON.stringify(command)
-          }),
-        catch: (cause) => unavailable(`session revocations object unreachable: ${cause instanceof Error ? cause.message : String(cause)}`)
-      })
-      if (!response.ok) return yield* Effect.fail(unavailable(`session revocations object answered ${response.status}`))
-      const body = yield* Effect.tryPromise({ try: () => response.json(), catch: () => unavailable("session revocations object answered no JSON") })
-      return yield* Effect.mapError(decode(body), () => unavailable("session revocations object answered an unknown shape"))
+    callObject(namespace, userId, { url: "https://session-revocations.internal/", body: command }, decode, {
+      what: "session revocations",
+      unavailable
     })
   return SessionRevocations.of({
     check: ({ userId, sessionId, createdAt }) =>

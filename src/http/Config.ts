@@ -7,6 +7,7 @@
  */
 import { Duration, Either, ParseResult, Redacted, Schema } from "effect"
 import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
+import { isObjectNamespace } from "../layers/ObjectNamespace.js"
 import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
@@ -63,7 +64,7 @@ const readRateLimiter = (env: Readonly<Record<string, unknown>>, problems: Array
       return { backend: "kv" }
     case "durable-object": {
       const namespace = env.RATE_LIMITER
-      if (!hasMethods(namespace, "idFromName", "get")) {
+      if (!isObjectNamespace(namespace)) {
         problems.push(
           "Durable Object binding `RATE_LIMITER` is missing (RATE_LIMIT_BACKEND=durable-object): declare it in wrangler.toml with class_name = \"RateLimiterObject\" and its new_sqlite_classes migration"
         )

@@ -12,17 +12,13 @@
  *
  * @module
  */
+import { isObjectNamespace } from "../layers/ObjectNamespace.js"
 import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
 
 /** The mode, with the binding `immediate` records revocations in. */
 export type SessionRevocationChoice =
   | { readonly mode: "eventual" }
   | { readonly mode: "immediate"; readonly namespace: ObjectNamespace }
-
-const isNamespace = (value: unknown): value is ObjectNamespace =>
-  typeof value === "object" && value !== null &&
-  typeof (value as Record<string, unknown>).idFromName === "function" &&
-  typeof (value as Record<string, unknown>).get === "function"
 
 /** The mode `env` chooses; what is wrong with it goes to `problems`. */
 export const readSessionRevocation = (env: Readonly<Record<string, unknown>>, problems: Array<string>): SessionRevocationChoice => {
@@ -32,7 +28,7 @@ export const readSessionRevocation = (env: Readonly<Record<string, unknown>>, pr
       return { mode: "eventual" }
     case "immediate": {
       const namespace = env.SESSION_REVOCATIONS
-      if (!isNamespace(namespace)) {
+      if (!isObjectNamespace(namespace)) {
         problems.push(
           "Durable Object binding `SESSION_REVOCATIONS` is missing (SESSION_REVOCATION=immediate): declare it in wrangler.toml with class_name = \"SessionRevocationsObject\" and its new_sqlite_classes migration"
         )

@@ -147,8 +147,8 @@ export const make = Effect.gen(function*() {
   return AuthProvider.of({
     handle,
     sessionToken: SessionToken.make(config.secret),
-    passkeys: config.load?.passkeys === true,
-    ...(config.load?.openApi === true ? { openApi } : {})
+    passkeys: config.load.passkeys === true,
+    ...(config.load.openApi === true ? { openApi } : {})
   })
 })
 

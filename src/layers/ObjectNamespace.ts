@@ -13,6 +13,12 @@ export interface ObjectNamespace {
   readonly get: (id: DurableObjectId) => { readonly fetch: (input: string, init?: RequestInit) => Promise<Response> }
 }
 
+/** Whether `value` is a Durable Object namespace binding, as far as a client needs one. */
+export const isObjectNamespace = (value: unknown): value is ObjectNamespace =>
+  typeof value === "object" && value !== null &&
+  typeof (value as Record<string, unknown>).idFromName === "function" &&
+  typeof (value as Record<string, unknown>).get === "function"
+
 /**
  * One JSON request to the object named `name` in `namespace`, its JSON answer decoded. Every way it
  * can fail is `unavailable`, with a message naming the object (`what`): unreachable, an answer that

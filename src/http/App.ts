@@ -83,13 +83,13 @@ export const mailerLayer = (config: MailerConfig, given?: Layer.Layer<Mailer>): 
   switch (config._tag) {
     case "Given":
       if (given === undefined) throw new Error("the configuration names a given mailer, and the worker was made with none")
-      return Layer.merge(given, Layer.succeed(Outbox, { messages: Effect.succeed([]) }))
+      return Layer.merge(given, MailerOutbox.empty)
     case "None":
       return MailerNone.layer
     case "Outbox":
       return MailerOutbox.layer
     case "Resend":
-      return Layer.merge(MailerResend.layer({ from: config.from, apiKey: config.apiKey }), Layer.succeed(Outbox, { messages: Effect.succeed([]) }))
+      return Layer.merge(MailerResend.layer({ from: config.from, apiKey: config.apiKey }), MailerOutbox.empty)
   }
 }
 

@@ -7,11 +7,10 @@
  * @module
  */
 import { Effect, Layer } from "effect"
-import { Mailer, Outbox } from "../services/Mailer.js"
+import { Mailer } from "../services/Mailer.js"
+import type { Outbox } from "../services/Mailer.js"
+import * as MailerOutbox from "./MailerOutbox.js"
 
 export const mailer = Mailer.of({ send: () => Effect.void, disabled: true })
 
-export const layer: Layer.Layer<Mailer | Outbox> = Layer.merge(
-  Layer.succeed(Mailer, mailer),
-  Layer.succeed(Outbox, { messages: Effect.succeed([]) })
-)
+export const layer: Layer.Layer<Mailer | Outbox> = Layer.merge(Layer.succeed(Mailer, mailer), MailerOutbox.empty)

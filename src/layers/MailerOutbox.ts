@@ -42,3 +42,6 @@ export const layerWith = (options: { readonly capacity?: number } = {}): Layer.L
   )
 
 export const layer = layerWith()
+
+/** An outbox that holds nothing, beside a mailer that keeps no copies (`GET /dev/outbox` lists none). */
+export const empty: Layer.Layer<Outbox> = Layer.succeed(Outbox, { messages: Effect.succeed([]) })

@@ -7,10 +7,10 @@
  * added or deleted), and a Sign up button that still signs in when the sign-up answer carries no
  * token.
  */
-import type { Browser, HTTPRequest, Page } from "puppeteer-core"
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { clientAddresses, fill, isHidden, launch, open as openTab, storedToken, text, waitForText } from "./chromium.js"
-import type { Chromium, TabOptions } from "./chromium.js"
+import type { HTTPRequest, Page } from "puppeteer-core"
+import { describe, expect, inject, it } from "vitest"
+import { clientAddresses, fill, isHidden, open as openTab, sharedBrowser, storedToken, text, waitForText } from "./chromium.js"
+import type { TabOptions } from "./chromium.js"
 
 const chromium = inject("chromium")
 const worker = inject("worker")
@@ -50,19 +50,9 @@ const meStatus = async (bearer: string) =>
   (await fetch(`${worker}/api/me`, { headers: { authorization: `Bearer ${bearer}` } })).status
 
 describe.skipIf(chromium === "")("managing sessions, passkeys and the password on the page, in a real browser", () => {
-  let browser: Browser
-  let launched: Chromium | undefined
+  const browser = sharedBrowser(chromium)
 
-  beforeAll(async () => {
-    launched = await launch(chromium)
-    browser = launched.browser
-  })
-
-  afterAll(async () => {
-    await launched?.close()
-  })
-
-  const open = (url: string, options: TabOptions = {}) => openTab(browser, url, clientAddress(), options)
+  const open = (url: string, options: TabOptions = {}) => openTab(browser(), url, clientAddress(), options)
 
   /** A new user signed up on a fresh page (browser A); its email. */
   const signedUp = async (url: string, options: TabOptions = {}) => {

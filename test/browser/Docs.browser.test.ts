@@ -4,10 +4,9 @@
  * Better Auth's; reached from the page at `/`; served from another origin too; and an operation
  * tried from it.
  */
-import type { Browser, Page } from "puppeteer-core"
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { clientAddresses, launch, open as openTab } from "./chromium.js"
-import type { Chromium } from "./chromium.js"
+import type { Page } from "puppeteer-core"
+import { describe, expect, inject, it } from "vitest"
+import { clientAddresses, open as openTab, sharedBrowser } from "./chromium.js"
 
 const chromium = inject("chromium")
 const worker = inject("worker")
@@ -19,17 +18,7 @@ const operations = (page: Page) =>
     summaries.map((s) => `${s.querySelector(".opblock-summary-method")?.textContent ?? ""} ${s.querySelector(".opblock-summary-path")?.getAttribute("data-path") ?? ""}`))
 
 describe.skipIf(chromium === "")("the API's page in a real browser", () => {
-  let browser: Browser
-  let launched: Chromium | undefined
-
-  beforeAll(async () => {
-    launched = await launch(chromium)
-    browser = launched.browser
-  })
-
-  afterAll(async () => {
-    await launched?.close()
-  })
+  const browser = sharedBrowser(chromium)
 
   const expectEveryRoute = async (page: Page) => {
     const shown = await operations(page)
@@ -52,7 +41,7 @@ describe.skipIf(chromium === "")("the API's page in a real browser", () => {
   }
 
   it("on the worker's origin: every operation, the worker's and Better Auth's, grouped by tag", async () => {
-    const { page, errors, close } = await openTab(browser, `${worker}/docs/`, clientAddress())
+    const { page, errors, close } = await openTab(browser(), `${worker}/docs/`, clientAddress())
     await expectEveryRoute(page)
     expect(await page.$eval("#document", (a) => (a as HTMLAnchorElement).href)).toBe(`${worker}/openapi.json`)
     expect(errors).toEqual([])
@@ -60,7 +49,7 @@ describe.skipIf(chromium === "")("the API's page in a real browser", () => {
   })
 
   it("linked from the page at /", async () => {
-    const { page, errors, close } = await openTab(browser, `${worker}/`, clientAddress())
+    const { page, errors, close } = await openTab(browser(), `${worker}/`, clientAddress())
     await Promise.all([page.waitForNavigation(), page.click("#api-docs")])
     expect(page.url()).toBe(`${worker}/docs/`)
     await page.waitForSelector("body[data-ready=true]")
@@ -70,7 +59,7 @@ describe.skipIf(chromium === "")("the API's page in a real browser", () => {
   })
 
   it("served from another origin (config.json names the worker): the worker's document, through CORS", async () => {
-    const { page, errors, close } = await openTab(browser, `${inject("trustedApp")}/docs/`, clientAddress())
+    const { page, errors, close } = await openTab(browser(), `${inject("trustedApp")}/docs/`, clientAddress())
     await expectEveryRoute(page)
     expect(await page.$eval("#document", (a) => (a as HTMLAnchorElement).href)).toBe(`${worker}/openapi.json`)
     expect(errors).toEqual([])
@@ -78,7 +67,7 @@ describe.skipIf(chromium === "")("the API's page in a real browser", () => {
   })
 
   it("an operation tried from the page reaches the worker", async () => {
-    const { page, errors, close } = await openTab(browser, `${worker}/docs/`, clientAddress())
+    const { page, errors, close } = await openTab(browser(), `${worker}/docs/`, clientAddress())
     const operation = `.opblock:has(.opblock-summary-path[data-path="/api/capabilities"])`
     await page.click(`${operation} .opblock-summary-control`)
     await page.waitForSelector(`${operation} .try-out__btn`)

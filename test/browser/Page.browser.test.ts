@@ -3,10 +3,8 @@
  * globalSetup.ts): from the worker's own origin, from an origin in TRUSTED_ORIGINS (CORS in a real
  * browser), and from an origin that is not trusted, which must fail.
  */
-import type { Browser } from "puppeteer-core"
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { clientAddresses, fill, launch, open as openTab, storedToken as storedTokenFor, text, waitForText } from "./chromium.js"
-import type { Chromium } from "./chromium.js"
+import { describe, expect, inject, it } from "vitest"
+import { clientAddresses, fill, open as openTab, sharedBrowser, storedToken as storedTokenFor, text, waitForText } from "./chromium.js"
 
 const chromium = inject("chromium")
 const worker = inject("worker")
@@ -14,19 +12,9 @@ const password = "correct-horse-battery"
 const clientAddress = clientAddresses("198.51.100")
 
 describe.skipIf(chromium === "")("the page in a real browser", () => {
-  let browser: Browser
-  let launched: Chromium | undefined
+  const browser = sharedBrowser(chromium)
 
-  beforeAll(async () => {
-    launched = await launch(chromium)
-    browser = launched.browser
-  })
-
-  afterAll(async () => {
-    await launched?.close()
-  })
-
-  const open = (url: string) => openTab(browser, url, clientAddress())
+  const open = (url: string) => openTab(browser(), url, clientAddress())
   const storedToken = (page: Parameters<typeof storedTokenFor>[0]) => storedTokenFor(page, worker)
 
   /** Sign up, see the user, sign out, sign in, call the action, read the rate limit, sign out. */
@@ -113,7 +101,7 @@ describe.skipIf(chromium === "")("the page in a real browser", () => {
    */
   const offering = async (capabilities: { readonly mail: boolean; readonly passkeys: boolean } | undefined) => {
     const asked: Array<string> = []
-    const tab = await openTab(browser, `${worker}/`, clientAddress(), {
+    const tab = await openTab(browser(), `${worker}/`, clientAddress(), {
       respond: async (request) => {
         if (new URL(request.url()).pathname !== "/api/capabilities") return undefined
         asked.push(request.method())

@@ -7,10 +7,9 @@
 import { execFile } from "node:child_process"
 import { join } from "node:path"
 import { promisify } from "node:util"
-import type { Browser, Page } from "puppeteer-core"
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { clientAddresses, fill, launch, open as openTab, storedToken, waitForText } from "./chromium.js"
-import type { Chromium } from "./chromium.js"
+import type { Page } from "puppeteer-core"
+import { describe, expect, inject, it } from "vitest"
+import { clientAddresses, fill, open as openTab, sharedBrowser, storedToken, waitForText } from "./chromium.js"
 
 const chromium = inject("chromium")
 const worker = inject("worker")
@@ -37,8 +36,7 @@ const sessionTtls = async () => {
 const rawToken = (bearer: string) => decodeURIComponent(bearer).split(".")[0]!
 
 describe.skipIf(chromium === "")("sign-in methods on the page, in a real browser", () => {
-  let browser: Browser
-  let launched: Chromium | undefined
+  const browser = sharedBrowser(chromium)
   /** The Bearer token each sign-in above left in the page, checked against KV at the end. */
   const signedIn = new Map<string, string>()
 
@@ -46,15 +44,6 @@ describe.skipIf(chromium === "")("sign-in methods on the page, in a real browser
     expect(bearer).toMatch(/^[A-Za-z0-9]+\.[A-Za-z0-9+/=%]+$/)
     signedIn.set(method, bearer!)
   }
-
-  beforeAll(async () => {
-    launched = await launch(chromium)
-    browser = launched.browser
-  })
-
-  afterAll(async () => {
-    await launched?.close()
-  })
 
   /** Chromium's virtual authenticator for `page`: a platform authenticator that keeps passkeys. */
   const virtualAuthenticator = async (page: Page) => {
@@ -67,7 +56,7 @@ describe.skipIf(chromium === "")("sign-in methods on the page, in a real browser
   }
 
   it("passkey: sign up, add a passkey, sign out, sign in with the passkey alone", async () => {
-    const { page, errors, close } = await openTab(browser, `${workerByName}/`, clientAddress())
+    const { page, errors, close } = await openTab(browser(), `${workerByName}/`, clientAddress())
     const authenticator = await virtualAuthenticator(page)
     const email = `passkey-${crypto.randomUUID()}@example.com`
 
@@ -101,7 +90,7 @@ describe.skipIf(chromium === "")("sign-in methods on the page, in a real browser
   })
 
   it("passkey: without a registered passkey, signing in with one fails and stores no token", async () => {
-    const { page, errors, close } = await openTab(browser, `${workerByName}/`, clientAddress())
+    const { page, errors, close } = await openTab(browser(), `${workerByName}/`, clientAddress())
     await virtualAuthenticator(page)
     await page.click("#sign-in-passkey")
     await waitForText(page, "#passkey-status", /^Failed/)
@@ -114,7 +103,7 @@ describe.skipIf(chromium === "")("sign-in methods on the page, in a real browser
 
   /** Ask for a link on the page at `app`, read it from the outbox, open it in a new tab: signed in, once. */
   const magicLinkFlow = async (app: string, apiBase: string) => {
-    const { page, errors, newTab, close } = await openTab(browser, `${app}/`, clientAddress())
+    const { page, errors, newTab, close } = await openTab(browser(), `${app}/`, clientAddress())
     const email = `magic-${crypto.randomUUID()}@example.com`
     await fill(page, { "magic-link-email": email })
     await page.click("#request-magic-link")

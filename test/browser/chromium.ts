@@ -7,6 +7,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import puppeteer from "puppeteer-core"
 import type { Browser, HTTPRequest, Page, ResponseForRequest } from "puppeteer-core"
+import { afterAll, beforeAll } from "vitest"
 import { trustedHost, untrustedHost } from "./globalSetup.js"
 
 export interface Chromium {
@@ -38,6 +39,21 @@ export const launch = async (executablePath: string): Promise<Chromium> => {
       await browser.close()
       await rm(profile, { recursive: true, force: true })
     }
+  }
+}
+
+/** The enclosing `describe` block's browser: launched before its tests, closed after them. */
+export const sharedBrowser = (executablePath: string): (() => Browser) => {
+  let launched: Chromium | undefined
+  beforeAll(async () => {
+    launched = await launch(executablePath)
+  })
+  afterAll(async () => {
+    await launched?.close()
+  })
+  return () => {
+    if (launched === undefined) throw new Error("the browser is launched before the block's tests")
+    return launched.browser
   }
 }
 

@@ -44,8 +44,8 @@ export const callObject = <A, E>(
 
 /**
  * An object's cleanup alarm: `schedule(at)` makes sure a cleanup runs by `at` (an alarm already due
- * by then is kept; the alarm's time is read from storage once, then remembered); `fired()` is called
- * first thing in the object's `alarm()`.
+ * by then is kept; the alarm's time is read from storage once, then remembered); `fire(cleanup)` is
+ * the object's `alarm()`.
  */
 export class CleanupAlarm {
   readonly #storage: DurableObjectStorage
@@ -63,7 +63,19 @@ export class CleanupAlarm {
     await this.#storage.setAlarm(at)
   }
 
-  fired(): void {
+  /**
+   * Runs `cleanup` (which answers the time of the next cleanup, if anything is left) and schedules
+   * the next; when nothing is left, deletes the object's storage (an object with no storage costs
+   * nothing) and answers `"emptied"`.
+   */
+  async fire(cleanup: () => number | undefined): Promise<"emptied" | "kept"> {
     this.#at = null
+    const next = cleanup()
+    if (next !== undefined) {
+      await this.schedule(next)
+      return "kept"
+    }
+    await this.#storage.deleteAll()
+    return "emptied"
   }
 }

@@ -124,12 +124,7 @@ export class SessionRevocationsObject implements DurableObject {
   }
 
   async alarm(): Promise<void> {
-    this.#cleanupAlarm.fired()
-    const next = Effect.runSync(this.cleanup)
-    if (next !== undefined) return this.#cleanupAlarm.schedule(next)
-    // Nothing left: an object with no storage costs nothing.
-    await this.#ctx.storage.deleteAll()
-    this.#hasTable = false
+    if ((await this.#cleanupAlarm.fire(() => Effect.runSync(this.cleanup))) === "emptied") this.#hasTable = false
   }
 }
 

@@ -103,7 +103,9 @@ export const open = async (browser: Browser, url: string, address: string, optio
         }
       ).catch((error: unknown) => errors.push(String(error)))
     })
-    await page.goto(url)
+    // Ready is when the page says it is built, not the `load` event, which also waits on every
+    // script and stylesheet through request interception (Swagger UI's is 1.4 MB).
+    await page.goto(url, { waitUntil: "domcontentloaded" })
     await page.waitForSelector("body[data-ready=true]")
     return page
   }

@@ -7,7 +7,7 @@
  */
 import { Duration, Either, ParseResult, Redacted, Schema } from "effect"
 import type { RateLimitBinding } from "../layers/RateLimiterBinding.js"
-import { isObjectNamespace } from "../layers/ObjectNamespace.js"
+import { readObjectNamespace } from "../layers/ObjectNamespace.js"
 import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
 import { RateLimitBackend } from "../services/RateLimiter.js"
 import * as TrustedOrigins from "../services/TrustedOrigins.js"
@@ -63,13 +63,9 @@ const readRateLimiter = (env: Readonly<Record<string, unknown>>, problems: Array
     case "kv":
       return { backend: "kv" }
     case "durable-object": {
-      const namespace = env.RATE_LIMITER
-      if (!isObjectNamespace(namespace)) {
-        problems.push(
-          "Durable Object binding `RATE_LIMITER` is missing (RATE_LIMIT_BACKEND=durable-object): declare it in wrangler.toml with class_name = \"RateLimiterObject\" and its new_sqlite_classes migration"
-        )
-      }
-      return { backend: "durable-object", namespace: namespace as ObjectNamespace }
+      const needed = { binding: "RATE_LIMITER", className: "RateLimiterObject", setting: "RATE_LIMIT_BACKEND=durable-object" }
+      const namespace = readObjectNamespace(env, needed, problems)
+      return namespace === undefined ? { backend: "kv" } : { backend: "durable-object", namespace }
     }
     case "binding": {
       const bindings = new Map<string, RateLimitBinding>()

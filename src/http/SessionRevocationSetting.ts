@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { isObjectNamespace } from "../layers/ObjectNamespace.js"
+import { readObjectNamespace } from "../layers/ObjectNamespace.js"
 import type { ObjectNamespace } from "../layers/ObjectNamespace.js"
 
 /** The mode, with the binding `immediate` records revocations in. */
@@ -27,14 +27,9 @@ export const readSessionRevocation = (env: Readonly<Record<string, unknown>>, pr
     case "eventual":
       return { mode: "eventual" }
     case "immediate": {
-      const namespace = env.SESSION_REVOCATIONS
-      if (!isObjectNamespace(namespace)) {
-        problems.push(
-          "Durable Object binding `SESSION_REVOCATIONS` is missing (SESSION_REVOCATION=immediate): declare it in wrangler.toml with class_name = \"SessionRevocationsObject\" and its new_sqlite_classes migration"
-        )
-        return { mode: "eventual" }
-      }
-      return { mode: "immediate", namespace }
+      const needed = { binding: "SESSION_REVOCATIONS", className: "SessionRevocationsObject", setting: "SESSION_REVOCATION=immediate" }
+      const namespace = readObjectNamespace(env, needed, problems)
+      return namespace === undefined ? { mode: "eventual" } : { mode: "immediate", namespace }
     }
     default:
       problems.push(`SESSION_REVOCATION must be "eventual" or "immediate" (got ${JSON.stringify(mode)})`)

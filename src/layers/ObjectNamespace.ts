@@ -1,7 +1,8 @@
 /**
  * What the project's Durable Objects (the rate limiter's, the session revocations') share: the
  * namespace binding their clients take (any `DurableObjectNamespace`, whatever the class it is typed
- * with), the call a client makes to one object, and the alarm each object cleans up with.
+ * with) and the setting's check that it is bound, the call a client makes to one object, and the
+ * alarm each object cleans up with.
  *
  * @module
  */
@@ -14,10 +15,28 @@ export interface ObjectNamespace {
 }
 
 /** Whether `value` is a Durable Object namespace binding, as far as a client needs one. */
-export const isObjectNamespace = (value: unknown): value is ObjectNamespace =>
+const isObjectNamespace = (value: unknown): value is ObjectNamespace =>
   typeof value === "object" && value !== null &&
   typeof (value as Record<string, unknown>).idFromName === "function" &&
   typeof (value as Record<string, unknown>).get === "function"
+
+/**
+ * The Durable Object namespace `env` binds as `binding`, which the setting `setting` (e.g.
+ * `RATE_LIMIT_BACKEND=durable-object`) needs for objects of class `className`; when there is none, a
+ * line for `problems` saying how to declare it.
+ */
+export const readObjectNamespace = (
+  env: Readonly<Record<string, unknown>>,
+  needed: { readonly binding: string; readonly className: string; readonly setting: string },
+  problems: Array<string>
+): ObjectNamespace | undefined => {
+  const namespace = env[needed.binding]
+  if (isObjectNamespace(namespace)) return namespace
+  problems.push(
+    `Durable Object binding \`${needed.binding}\` is missing (${needed.setting}): declare it in wrangler.toml with class_name = "${needed.className}" and its new_sqlite_classes migration`
+  )
+  return undefined
+}
 
 /**
  * One JSON request to the object named `name` in `namespace`, its JSON answer decoded. Every way it

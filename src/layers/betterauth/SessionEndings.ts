@@ -24,19 +24,13 @@
  * @module
  */
 import type { AuthContext, BetterAuthPlugin } from "better-auth"
+import type { CreatedSession, EndingSession } from "../../services/SessionStore.js"
 import type { Library } from "./Library.js"
-
-/** What a session row tells its revocation. */
-export interface EndingRow {
-  readonly id: string
-  readonly userId: string
-  readonly expiresAt: Date
-}
 
 /** How the endings reach the session store (`BetterAuth`'s ports). */
 export interface SessionEndingPorts {
   /** Records one session's revocation; rejects if it cannot be recorded. */
-  readonly sessionEnding: (row: EndingRow) => Promise<void>
+  readonly sessionEnding: (row: EndingSession) => Promise<void>
   /**
    * Records that every session of the user created up to now has ended; rejects if it cannot be
    * recorded. Resolves with the time recorded (`undefined` where nothing is recorded) once the
@@ -45,18 +39,13 @@ export interface SessionEndingPorts {
    */
   readonly userSessionsEnded: (userId: string) => Promise<number | undefined>
   /** Whether the record refuses a session just created; `false` where nothing is recorded. */
-  readonly isRecordedRevoked: (session: CreatedRow) => Promise<boolean>
+  readonly isRecordedRevoked: (session: CreatedSession) => Promise<boolean>
 }
 
 /** A session row as Better Auth has just written it. */
-export interface CreatedRow {
-  readonly id: string
-  readonly userId: string
-  readonly token: string
-  readonly createdAt: Date
-}
+type CreatedRow = CreatedSession & { readonly token: string }
 
-
+/** The plugin that records the endings, and `endAll` for the callers that end every session themselves. */
 export const sessionEndings = (
   { createAuthMiddleware, isAPIError }: Pick<Library, "createAuthMiddleware" | "isAPIError">,
   ports: SessionEndingPorts
@@ -88,7 +77,7 @@ export const sessionEndings = (
                   if (await ports.isRecordedRevoked(row)) await ctx.internalAdapter.deleteSession(row.token)
                 }
               },
-              delete: { before: async (row: EndingRow) => ports.sessionEnding(row) }
+              delete: { before: async (row: EndingSession) => ports.sessionEnding(row) }
             },
             user: { delete: { after: async (user: { readonly id: string }) => endAll(user.id) } }
           }

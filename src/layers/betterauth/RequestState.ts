@@ -57,6 +57,11 @@ export const make = (
   const state = library.defineRequestState<State | undefined>(() => undefined)
   /** The current request's state; `undefined` outside `within` (Better Auth throws there). */
   const current = (): Promise<State | undefined> => state.get().catch(() => undefined)
+  /** Records `update` on the current request's state (nothing outside a request). */
+  const mark = (update: (request: State) => void): Promise<void> =>
+    current().then((request) => {
+      if (request !== undefined) update(request)
+    })
   return {
     within: async (runtime, handle) => {
       const request: State = { runtime, passkeyVerified: false, refused: false, revocationsUnavailable: undefined }
@@ -65,17 +70,8 @@ export const make = (
       return { result, marks: { passkeyVerified, refused, revocationsUnavailable } }
     },
     run: (effect) => current().then((request) => runPromise(request?.runtime ?? fallback, effect)),
-    markPasskeyVerified: () =>
-      current().then((request) => {
-        if (request !== undefined) request.passkeyVerified = true
-      }),
-    markRefused: () =>
-      current().then((request) => {
-        if (request !== undefined) request.refused = true
-      }),
-    markRevocationsUnavailable: (message) =>
-      current().then((request) => {
-        if (request !== undefined) request.revocationsUnavailable ??= message
-      })
+    markPasskeyVerified: () => mark((request) => (request.passkeyVerified = true)),
+    markRefused: () => mark((request) => (request.refused = true)),
+    markRevocationsUnavailable: (message) => mark((request) => (request.revocationsUnavailable ??= message))
   }
 }

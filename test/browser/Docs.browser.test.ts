@@ -52,9 +52,8 @@ describe.skipIf(chromium === "")("the API's page in a real browser", () => {
     const { page, errors, close } = await openTab(browser(), `${worker}/`, clientAddress())
     expect(await page.$eval("#api-docs", (a) => (a as HTMLAnchorElement).href)).toBe(`${worker}/docs/`)
     await page.click("#api-docs")
-    // What the reader waits for: the API's page, built. Not the navigation's `load` event, which
-    // also waits on Swagger UI's 1.4 MB script through request interception, and once (CI, stop 25)
-    // never came within 30 s while the page itself had been served.
+    // What the reader waits for: the API's page, built; not the navigation's `load` event, which
+    // also waits on Swagger UI's 1.4 MB script through request interception.
     await page.waitForFunction(
       () => location.pathname === "/docs/" && document.body?.dataset["ready"] === "true",
       { timeout: 60_000 }
